@@ -1,0 +1,17 @@
+package io.github.nameko4j.rpc;
+
+/**
+ * Root of every exception this library throws. Unchecked: a caller that wants to handle all of
+ * them catches this one type.
+ */
+public class NamekoException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public NamekoException(String message) {
+    super(message);
+  }
+
+  public NamekoException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}

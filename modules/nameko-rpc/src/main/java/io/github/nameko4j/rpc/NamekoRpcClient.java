@@ -1,0 +1,244 @@
+package io.github.nameko4j.rpc;
+
+import io.github.nameko4j.rpc.internal.AmqpUris;
+import io.github.nameko4j.rpc.internal.ClientCore;
+import io.github.nameko4j.rpc.internal.Json;
+import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.TypedProxies;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Calls nameko services over AMQP, as nameko's {@code ClusterRpcProxy} does.
+ *
+ * <pre>{@code
+ * try (NamekoRpcClient client = NamekoRpcClient.builder().uri("amqp://guest:guest@localhost").build()) {
+ *   Object sum = client.call("echo_py", "add", 1, 2);                        // untyped
+ *   Greeter greeter = client.proxy(Greeter.class);                           // typed
+ *   CompletableFuture<Object> f = client.callAsync("echo_py", "add", List.of(1, 2), Map.of());
+ * }
+ * }</pre>
+ *
+ * <p>One connection and one reply queue per client. Thread-safe: share one client between all
+ * threads. Results are decoded JSON ({@code Map}, {@code List}, {@code String}, {@code Integer},
+ * {@code Long}, {@code BigInteger}, {@code Double}, {@code Boolean} or null) unless a typed proxy
+ * converts them. Futures complete on the client's delivery thread: use the {@code *Async}
+ * variants of {@link CompletableFuture} for slow callbacks.
+ *
+ * <p>When the connection drops, calls in flight fail with {@link TransportException} and the
+ * client reconnects by itself; calls made while it is down fail at once.
+ */
+public final class NamekoRpcClient implements AutoCloseable {
+  /** Default wait for a reply: nameko waits forever; we do not. */
+  public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(30);
+  /** Default timeout for connecting to the broker. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  /** nameko's standalone proxy's name; call ids look like {@code standalone_rpc_proxy.call.<uuid>}. */
+  public static final String DEFAULT_CALLER_NAME = "standalone_rpc_proxy";
+
+  private final ClientCore core;
+  private final Duration callTimeout;
+  private final String description;
+
+  private NamekoRpcClient(Builder builder) {
+    this.callTimeout = builder.callTimeout;
+    this.description =
+        "NamekoRpcClient{uri=" + AmqpUris.redact(builder.uri) + ", caller=" + builder.callerName + "}";
+    this.core = new ClientCore(builder.uri, builder.callerName, builder.contextData, builder.connectTimeout);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Calls {@code service.method(*args)} and waits for the result.
+   *
+   * @throws RemoteServiceException the service raised an error
+   * @throws UnknownServiceException no such service
+   * @throws RpcTimeoutException no reply within the client's call timeout
+   * @throws TransportException the broker could not be reached or the connection dropped
+   * @throws CodecException an argument cannot be sent as JSON (the message names it)
+   */
+  public Object call(String service, String method, Object... args) {
+    return await(callAsync(service, method, Json.listOf(args), Map.of()));
+  }
+
+  /** Calls {@code service.method(*args, **kwargs)} and waits for the result. */
+  public Object call(String service, String method, List<?> args, Map<String, ?> kwargs) {
+    return await(callAsync(service, method, args, kwargs));
+  }
+
+  /** Calls without waiting; the future fails with the exceptions {@link #call} throws. */
+  public CompletableFuture<Object> callAsync(String service, String method, List<?> args, Map<String, ?> kwargs) {
+    return callAsync(service, method, args, kwargs, callTimeout);
+  }
+
+  /**
+   * Calls without waiting, with its own timeout.
+   *
+   * @param timeout how long to wait for the reply; must be positive
+   * @throws IllegalArgumentException a null or invalid name, null args/kwargs, or a bad timeout
+   */
+  public CompletableFuture<Object> callAsync(
+      String service, String method, List<?> args, Map<String, ?> kwargs, Duration timeout) {
+    Names.require("service", service);
+    Names.require("method", method);
+    Objects.requireNonNull(args, "args must not be null (use List.of())");
+    Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");
+    requirePositive("timeout", timeout);
+    return core.call(service, method, args, kwargs, timeout, RpcContext.current().orElse(null));
+  }
+
+  /** An untyped proxy for one service: {@code client.service("echo").call("add", 1, 2)}. */
+  public ServiceProxy service(String name) {
+    return new ServiceProxy(this, Names.require("service", name));
+  }
+
+  /**
+   * A typed proxy for an interface annotated with {@link RpcService}. Each method calls the rpc of
+   * the same name in snake_case (or the {@link RpcMethod} name); parameters go positionally unless
+   * annotated with {@link Kwarg}; a {@code CompletableFuture<T>} return type makes the call async.
+   *
+   * @throws IllegalArgumentException the interface is not usable (the message says why)
+   */
+  public <T> T proxy(Class<T> api) {
+    RpcService annotation = api.getAnnotation(RpcService.class);
+    if (annotation == null) {
+      throw new IllegalArgumentException(
+          api.getName() + " has no @RpcService: annotate it or use proxy(api, serviceName)");
+    }
+    return proxy(api, annotation.value());
+  }
+
+  /** A typed proxy for {@code api} calling {@code service}. */
+  public <T> T proxy(Class<T> api, String service) {
+    return TypedProxies.create(api, Names.require("service", service), this::callAsync);
+  }
+
+  /** Waits for a future, rethrowing its {@link NamekoException} as is. */
+  static Object await(CompletableFuture<Object> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(false);
+      throw new NamekoException("interrupted while waiting for a reply", e);
+    } catch (ExecutionException e) {
+      throw unwrap(e.getCause());
+    }
+  }
+
+  static RuntimeException unwrap(Throwable cause) {
+    Throwable t = cause;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof RuntimeException) {
+      return (RuntimeException) t;
+    }
+    if (t instanceof Error) {
+      throw (Error) t;
+    }
+    return new NamekoException(t.getMessage(), t);
+  }
+
+  private static void requirePositive(String name, Duration value) {
+    if (value == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+  }
+
+  /** The client's default wait for a reply. */
+  public Duration callTimeout() {
+    return callTimeout;
+  }
+
+  /** Calls in flight right now. */
+  public int inFlight() {
+    return core.inFlight();
+  }
+
+  /** Closes the connection; calls in flight fail with {@link TransportException}. Idempotent. */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /** Builds a {@link NamekoRpcClient}. Not thread-safe; {@link #build()} connects. */
+  public static final class Builder {
+    private String uri = "amqp://guest:guest@localhost:5672";
+    private String callerName = DEFAULT_CALLER_NAME;
+    private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private final Map<String, Object> contextData = new LinkedHashMap<>();
+
+    private Builder() {}
+
+    /** The broker, e.g. {@code amqp://user:pass@host:5672/vhost}. Default: guest on localhost. */
+    public Builder uri(String uri) {
+      if (uri == null || uri.isBlank()) {
+        throw new IllegalArgumentException("uri must not be null or blank");
+      }
+      this.uri = uri;
+      return this;
+    }
+
+    /** The caller's name in call ids and the reply queue name (a service's name, typically). */
+    public Builder callerName(String callerName) {
+      this.callerName = Names.require("callerName", callerName);
+      return this;
+    }
+
+    /** How long a call waits for its reply by default. Default 30 s. */
+    public Builder callTimeout(Duration callTimeout) {
+      requirePositive("callTimeout", callTimeout);
+      this.callTimeout = callTimeout;
+      return this;
+    }
+
+    /** How long connecting to the broker may take. Default 10 s. */
+    public Builder connectTimeout(Duration connectTimeout) {
+      requirePositive("connectTimeout", connectTimeout);
+      this.connectTimeout = connectTimeout;
+      return this;
+    }
+
+    /**
+     * Context data sent with calls made outside a service method (as {@code nameko.<key>}
+     * headers), e.g. {@code language} or {@code auth_token}. Null values are dropped, as in nameko.
+     */
+    public Builder contextData(String key, Object value) {
+      Names.require("context key", key);
+      if (value == null) {
+        contextData.remove(key);
+      } else {
+        contextData.put(key, value);
+      }
+      return this;
+    }
+
+    /**
+     * Connects and returns the client.
+     *
+     * @throws TransportException the broker cannot be reached
+     */
+    public NamekoRpcClient build() {
+      return new NamekoRpcClient(this);
+    }
+  }
+}

@@ -1,0 +1,129 @@
+package io.github.nameko4j.rpc;
+
+import io.github.nameko4j.rpc.internal.AmqpUris;
+import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.ServerCore;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Hosts a plain Java object as a nameko service: its public {@link Rpc} methods become rpc
+ * methods, callable from Python nameko services and from {@link NamekoRpcClient}.
+ *
+ * <pre>{@code
+ * class Echo {
+ *   @Rpc public Object echo(Object x) { return x; }
+ *   @Rpc public long add(long a, long b) { return a + b; }
+ * }
+ * try (NamekoRpcServer server = NamekoRpcServer.builder().service("echo_java", new Echo()).start()) { ... }
+ * }</pre>
+ *
+ * <p>Like nameko: queue {@code rpc-<service>} bound with {@code <service>.*}, prefetch and
+ * concurrency {@code maxWorkers} (default 10), each request acked only after its reply is
+ * published and confirmed. Arguments bind as in Python (positional, then keyword by parameter
+ * name; compile with {@code -parameters} or use {@link Kwarg}) and convert to the parameter types
+ * through Jackson. Errors reply in nameko's shapes: MethodNotFound, IncorrectSignature,
+ * MalformedRequest, or the method's own exception by class name. Inside a method, {@link
+ * RpcContext#current()} gives the request's context, and calls made from that thread propagate it.
+ *
+ * <p>Methods may run concurrently on up to {@code maxWorkers} threads: the service object must be
+ * thread-safe. The server reconnects by itself after a broker restart.
+ */
+public final class NamekoRpcServer implements AutoCloseable {
+  public static final int DEFAULT_MAX_WORKERS = 10;
+
+  private final ServerCore core;
+  private final String description;
+
+  private NamekoRpcServer(Builder b) {
+    this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + AmqpUris.redact(b.uri) + "}";
+    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The hosted service's name. */
+  public String service() {
+    return core.service();
+  }
+
+  /**
+   * Stops taking requests, waits up to {@code grace} for running ones, and disconnects. Requests
+   * not yet started go back to the queue for another replica.
+   */
+  public void stop(Duration grace) {
+    core.stop(Objects.requireNonNull(grace, "grace"));
+  }
+
+  /** {@link #stop(Duration)} with 10 seconds' grace. */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /** Builds a {@link NamekoRpcServer}. Not thread-safe. */
+  public static final class Builder {
+    private String uri = "amqp://guest:guest@localhost:5672";
+    private String service;
+    private Object handler;
+    private int maxWorkers = DEFAULT_MAX_WORKERS;
+    private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
+
+    private Builder() {}
+
+    /** The broker. Default: guest on localhost. */
+    public Builder uri(String uri) {
+      if (uri == null || uri.isBlank()) {
+        throw new IllegalArgumentException("uri must not be null or blank");
+      }
+      this.uri = uri;
+      return this;
+    }
+
+    /** The service's name and the object whose {@link Rpc} methods it exposes. */
+    public Builder service(String name, Object handler) {
+      this.service = Names.require("service", name);
+      this.handler = Objects.requireNonNull(handler, "handler must not be null");
+      return this;
+    }
+
+    /** Requests run at once (nameko's {@code max_workers}); also the prefetch. Default 10. */
+    public Builder maxWorkers(int maxWorkers) {
+      if (maxWorkers < 1 || maxWorkers > 10_000) {
+        throw new IllegalArgumentException("maxWorkers must be between 1 and 10000, was " + maxWorkers);
+      }
+      this.maxWorkers = maxWorkers;
+      return this;
+    }
+
+    /** How long connecting to the broker may take. Default 10 s. */
+    public Builder connectTimeout(Duration connectTimeout) {
+      if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
+        throw new IllegalArgumentException("connectTimeout must be positive, was " + connectTimeout);
+      }
+      this.connectTimeout = connectTimeout;
+      return this;
+    }
+
+    /**
+     * Connects, declares the queue and starts consuming.
+     *
+     * @throws IllegalStateException no service was given
+     * @throws IllegalArgumentException the handler exposes no usable {@link Rpc} method
+     * @throws TransportException the broker cannot be reached
+     */
+    public NamekoRpcServer start() {
+      if (service == null) {
+        throw new IllegalStateException("service(name, handler) must be set before start()");
+      }
+      return new NamekoRpcServer(this);
+    }
+  }
+}

@@ -1,0 +1,161 @@
+package io.github.nameko4j.rpc.internal;
+
+import io.github.nameko4j.rpc.Kwarg;
+import io.github.nameko4j.rpc.NamekoException;
+import io.github.nameko4j.rpc.RpcMethod;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Dynamic proxies for typed client interfaces, shared by the plain client and the caching proxies. */
+public final class TypedProxies {
+  private TypedProxies() {}
+
+  /** What a typed proxy calls for each method. */
+  @FunctionalInterface
+  public interface Invoker {
+    CompletableFuture<Object> invoke(String service, String method, List<?> args, Map<String, ?> kwargs);
+  }
+
+  /** How one interface method maps to an rpc, parsed once at proxy creation. */
+  public static final class Plan {
+    final String rpcName;
+    final String[] kwargNames; // null entry = positional
+    final boolean async;
+    final Type resultType;
+
+    Plan(Method method) {
+      this.rpcName = TypedProxies.rpcName(method);
+      Parameter[] params = method.getParameters();
+      this.kwargNames = new String[params.length];
+      for (int i = 0; i < params.length; i++) {
+        Kwarg kwarg = params[i].getAnnotation(Kwarg.class);
+        kwargNames[i] = kwarg == null ? null : Names.require("@Kwarg on " + method.getName(), kwarg.value());
+      }
+      this.async = method.getReturnType() == CompletableFuture.class;
+      if (async) {
+        Type generic = method.getGenericReturnType();
+        if (!(generic instanceof ParameterizedType)) {
+          throw new IllegalArgumentException(
+              method + ": a CompletableFuture return type needs a type argument, e.g. CompletableFuture<Object>");
+        }
+        this.resultType = ((ParameterizedType) generic).getActualTypeArguments()[0];
+      } else {
+        this.resultType = method.getGenericReturnType();
+      }
+    }
+
+    public String rpcName() {
+      return rpcName;
+    }
+  }
+
+  /** The rpc name of an interface method: its {@link RpcMethod} value or its name in snake_case. */
+  public static String rpcName(Method method) {
+    RpcMethod annotation = method.getAnnotation(RpcMethod.class);
+    String name = annotation == null ? Names.snakeCase(method.getName()) : annotation.value();
+    return Names.require("rpc method name of " + method.getDeclaringClass().getSimpleName() + "." + method.getName(), name);
+  }
+
+  /** The abstract methods a proxy of {@code api} would call remotely. */
+  public static List<Method> rpcMethods(Class<?> api) {
+    List<Method> methods = new ArrayList<>();
+    for (Method m : api.getMethods()) {
+      if (!m.isDefault() && !Modifier.isStatic(m.getModifiers())) {
+        methods.add(m);
+      }
+    }
+    return methods;
+  }
+
+  /**
+   * A proxy whose abstract methods call {@code invoker}.
+   *
+   * @throws IllegalArgumentException {@code api} is not a non-generic interface, or a method is
+   *     unusable
+   */
+  public static <T> T create(Class<T> api, String service, Invoker invoker) {
+    if (!api.isInterface()) {
+      throw new IllegalArgumentException(api.getName() + " is not an interface");
+    }
+    if (api.getTypeParameters().length > 0) {
+      throw new IllegalArgumentException(api.getName() + " must not be generic");
+    }
+    Map<Method, Plan> plans = new HashMap<>();
+    for (Method m : rpcMethods(api)) {
+      plans.put(m, new Plan(m)); // eager: a bad interface fails here, not on first call
+    }
+    InvocationHandler handler =
+        (proxy, method, args) -> {
+          if (method.getDeclaringClass() == Object.class) {
+            switch (method.getName()) {
+              case "equals":
+                return proxy == args[0];
+              case "hashCode":
+                return System.identityHashCode(proxy);
+              default:
+                return api.getSimpleName() + "Proxy{service=" + service + "}";
+            }
+          }
+          if (method.isDefault()) {
+            return callDefault(api, proxy, method, args);
+          }
+          Plan plan = plans.get(method);
+          List<Object> positional = new ArrayList<>();
+          Map<String, Object> kwargs = new LinkedHashMap<>();
+          Object[] actual = args == null ? new Object[0] : args;
+          for (int i = 0; i < actual.length; i++) {
+            if (plan.kwargNames[i] == null) {
+              positional.add(actual[i]);
+            } else {
+              kwargs.put(plan.kwargNames[i], actual[i]);
+            }
+          }
+          CompletableFuture<Object> result = invoker.invoke(service, plan.rpcName, positional, kwargs);
+          if (plan.async) {
+            return result.thenApply(value -> Json.convert(value, plan.resultType));
+          }
+          return Json.convert(await(result), plan.resultType);
+        };
+    return api.cast(Proxy.newProxyInstance(api.getClassLoader(), new Class<?>[] {api}, handler));
+  }
+
+  /** Runs a default method; works for non-public interfaces too, unlike InvocationHandler.invokeDefault. */
+  private static Object callDefault(Class<?> api, Object proxy, Method method, Object[] args) throws Throwable {
+    java.lang.invoke.MethodHandle handle =
+        java.lang.invoke.MethodHandles.privateLookupIn(api, java.lang.invoke.MethodHandles.lookup())
+            .unreflectSpecial(method, api)
+            .bindTo(proxy);
+    return handle.invokeWithArguments(args == null ? new Object[0] : args);
+  }
+
+  private static Object await(CompletableFuture<Object> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new NamekoException("interrupted while waiting for a reply", e);
+    } catch (ExecutionException e) {
+      Throwable t = e.getCause();
+      while (t instanceof CompletionException && t.getCause() != null) {
+        t = t.getCause();
+      }
+      if (t instanceof RuntimeException) {
+        throw (RuntimeException) t;
+      }
+      throw new NamekoException(String.valueOf(t.getMessage()), t);
+    }
+  }
+}
