@@ -245,11 +245,15 @@ public final class ClientCore implements AutoCloseable {
     if (encoding == null || encoding.isBlank()) {
       return StandardCharsets.UTF_8;
     }
-    try {
-      return Charset.forName(encoding);
-    } catch (IllegalArgumentException e) {
-      return StandardCharsets.UTF_8;
+    // Python codec names ("latin-1", "utf_8") are not all Java aliases; "latin1", "utf8" are.
+    for (String name : new String[] {encoding.trim(), encoding.trim().replace("-", "").replace("_", "")}) {
+      try {
+        return Charset.forName(name);
+      } catch (IllegalArgumentException e) {
+        // try the next spelling
+      }
     }
+    return StandardCharsets.UTF_8;
   }
 
   private void onShutdown(ShutdownSignalException cause) {
