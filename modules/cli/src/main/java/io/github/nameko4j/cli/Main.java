@@ -1,0 +1,174 @@
+package io.github.nameko4j.cli;
+
+import io.github.nameko4j.rpc.CodecException;
+import io.github.nameko4j.rpc.NamekoException;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.rpc.RemoteServiceException;
+import io.github.nameko4j.rpc.RpcTimeoutException;
+import io.github.nameko4j.rpc.TransportException;
+import io.github.nameko4j.rpc.UnknownServiceException;
+import io.github.nameko4j.rpc.internal.Json;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code nameko-cli call SERVICE METHOD [ARGS_JSON] [--kwargs JSON] [--timeout SECONDS] [--amqp URI]}
+ * <br>
+ * {@code nameko-cli serve echo [--amqp URI] [--max-workers N]}
+ */
+public final class Main {
+  static final int OK = 0;
+  static final int REMOTE_ERROR = 1;
+  static final int UNKNOWN_SERVICE = 2;
+  static final int TIMEOUT = 3;
+  static final int TRANSPORT = 4;
+  static final int USAGE = 64;
+
+  private static final String USAGE_TEXT =
+      "usage:\n"
+          + "  nameko-cli call SERVICE METHOD [ARGS_JSON] [--kwargs JSON] [--timeout SECONDS] [--amqp URI]\n"
+          + "  nameko-cli serve echo [--amqp URI] [--max-workers N]\n"
+          + "The broker is --amqp, else $AMQP_URI, else amqp://guest:guest@localhost:5672.\n"
+          + "Exit codes: 0 ok, 1 remote error, 2 unknown service, 3 timeout, 4 broker unreachable, 64 usage.";
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] argv, PrintStream out, PrintStream err) {
+    List<String> positional = new ArrayList<>();
+    String amqp = System.getenv("AMQP_URI");
+    String kwargs = "{}";
+    Duration timeout = NamekoRpcClient.DEFAULT_CALL_TIMEOUT;
+    int maxWorkers = NamekoRpcServer.DEFAULT_MAX_WORKERS;
+    try {
+      for (int i = 0; i < argv.length; i++) {
+        switch (argv[i]) {
+          case "--amqp":
+            amqp = value(argv, ++i, "--amqp");
+            break;
+          case "--kwargs":
+            kwargs = value(argv, ++i, "--kwargs");
+            break;
+          case "--timeout":
+            double seconds = Double.parseDouble(value(argv, ++i, "--timeout"));
+            if (!(seconds > 0)) {
+              throw new IllegalArgumentException("--timeout must be a positive number of seconds");
+            }
+            timeout = Duration.ofNanos((long) (seconds * 1e9));
+            break;
+          case "--max-workers":
+            maxWorkers = Integer.parseInt(value(argv, ++i, "--max-workers"));
+            break;
+          case "-h":
+          case "--help":
+            out.println(USAGE_TEXT);
+            return OK;
+          default:
+            positional.add(argv[i]);
+        }
+      }
+      if (amqp == null || amqp.isBlank()) {
+        amqp = "amqp://guest:guest@localhost:5672";
+      }
+      if (positional.size() >= 3 && positional.get(0).equals("call") && positional.size() <= 4) {
+        List<?> callArgs = positional.size() == 4 ? parseArgs(positional.get(3)) : List.of();
+        return call(amqp, positional.get(1), positional.get(2), callArgs, parseKwargs(kwargs), timeout, out, err);
+      }
+      if (positional.size() == 2 && positional.get(0).equals("serve") && positional.get(1).equals("echo")) {
+        return serveEcho(amqp, maxWorkers, err);
+      }
+      err.println(USAGE_TEXT);
+      return USAGE;
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      err.println(USAGE_TEXT);
+      return USAGE;
+    }
+  }
+
+  private static String value(String[] argv, int i, String flag) {
+    if (i >= argv.length) {
+      throw new IllegalArgumentException(flag + " needs a value");
+    }
+    return argv[i];
+  }
+
+  private static Object parseJson(String what, String json) {
+    try {
+      return Json.decode(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+    } catch (CodecException e) {
+      throw new IllegalArgumentException(what + " is not valid JSON: " + e.getMessage());
+    }
+  }
+
+  /** A JSON array is the argument list; any other JSON value is the single argument. */
+  private static List<?> parseArgs(String json) {
+    Object parsed = parseJson("ARGS_JSON", json);
+    return parsed instanceof List ? (List<?>) parsed : java.util.Collections.singletonList(parsed);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, ?> parseKwargs(String json) {
+    Object parsed = parseJson("--kwargs", json);
+    if (!(parsed instanceof Map)) {
+      throw new IllegalArgumentException("--kwargs must be a JSON object");
+    }
+    return (Map<String, ?>) parsed;
+  }
+
+  private static int call(String amqp, String service, String method, List<?> args, Map<String, ?> kwargs,
+      Duration timeout, PrintStream out, PrintStream err) {
+    try (NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(timeout)
+        .connectTimeout(Duration.ofSeconds(5)).build()) {
+      Object result = client.call(service, method, args, kwargs);
+      out.println(new String(Json.encode(result), StandardCharsets.US_ASCII));
+      return OK;
+    } catch (RemoteServiceException e) {
+      err.println(e.excType() + ": " + e.value());
+      return REMOTE_ERROR;
+    } catch (UnknownServiceException e) {
+      err.println("UnknownService: " + e.getMessage());
+      return UNKNOWN_SERVICE;
+    } catch (RpcTimeoutException e) {
+      err.println("RpcTimeout: " + e.getMessage());
+      return TIMEOUT;
+    } catch (TransportException e) {
+      err.println("Transport: " + e.getMessage());
+      return TRANSPORT;
+    } catch (NamekoException e) {
+      err.println(e.getClass().getSimpleName() + ": " + e.getMessage());
+      return REMOTE_ERROR;
+    }
+  }
+
+  private static int serveEcho(String amqp, int maxWorkers, PrintStream err) {
+    NamekoRpcServer server;
+    try {
+      server = NamekoRpcServer.builder().uri(amqp).service("echo_java", new EchoJava()).maxWorkers(maxWorkers).start();
+    } catch (TransportException e) {
+      err.println("Transport: " + e.getMessage());
+      return TRANSPORT;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.stop(Duration.ofSeconds(10));
+      stopped.countDown();
+    }, "nameko-cli-shutdown"));
+    err.println("serving echo_java (echo, add, boom, slow) on " + server + "; stop with Ctrl-C or SIGTERM");
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return OK;
+  }
+}

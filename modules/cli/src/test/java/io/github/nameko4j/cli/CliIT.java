@@ -1,0 +1,126 @@
+package io.github.nameko4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.nameko4j.testsupport.TestServices;
+import io.github.nameko4j.testsupport.TestServicesExtension;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Runs the built jar as a user would: one process serves echo_java, others call it. */
+@ExtendWith(TestServicesExtension.class)
+class CliIT {
+  private static final Path JAR = Path.of("target", "nameko-cli.jar");
+  private static Process server;
+  private static Path serverLog;
+  private static String amqp;
+
+  record Result(int exit, String out, String err) {}
+
+  @BeforeAll
+  static void serve(TestServices services) throws Exception {
+    assertThat(JAR).exists();
+    amqp = services.amqpUri();
+    serverLog = Files.createTempFile("nameko-cli-serve", ".log");
+    server = new ProcessBuilder(java(), "-jar", JAR.toString(), "serve", "echo", "--amqp", amqp)
+        .redirectErrorStream(true).redirectOutput(serverLog.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!Files.readString(serverLog).contains("serving echo_java")) {
+      assertThat(server.isAlive()).as("server died: %s", Files.readString(serverLog)).isTrue();
+      assertThat(System.nanoTime()).as("server did not start").isLessThan(deadline);
+      Thread.sleep(100);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null && server.isAlive()) {
+      server.destroyForcibly();
+    }
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  private static Result cli(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--amqp", amqp));
+    File out = File.createTempFile("cli", ".out");
+    File err = File.createTempFile("cli", ".err");
+    Process p = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("cli finished").isTrue();
+    return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8).trim(),
+        Files.readString(err.toPath(), StandardCharsets.UTF_8).trim());
+  }
+
+  @Test
+  void callPrintsTheResultAsJson() throws Exception {
+    Result r = cli("call", "echo_java", "add", "[1, 2]");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("3");
+    Result kw = cli("call", "echo_java", "add", "--kwargs", "{\"a\": \"foo\", \"b\": \"bar\"}");
+    assertThat(kw.out()).isEqualTo("\"foobar\"");
+    Result big = cli("call", "echo_java", "echo", "[{\"n\": 9223372036854775809, \"u\": \"h\\u00e9\"}]");
+    assertThat(big.out()).isEqualTo("{\"n\":9223372036854775809,\"u\":\"h\\u00E9\"}");
+  }
+
+  @Test
+  void remoteErrorGoesToStderrWithANonZeroExit() throws Exception {
+    Result r = cli("call", "echo_java", "boom", "[\"kaboom\"]");
+    assertThat(r.exit()).isEqualTo(Main.REMOTE_ERROR);
+    assertThat(r.err()).contains("EchoError: kaboom");
+    assertThat(r.out()).isEmpty();
+  }
+
+  @Test
+  void unknownServiceAndTimeoutFailFast() throws Exception {
+    long start = System.nanoTime();
+    Result unknown = cli("call", "no_such_service_cli", "echo", "[1]");
+    assertThat(unknown.exit()).isEqualTo(Main.UNKNOWN_SERVICE);
+    assertThat(unknown.err()).contains("Unknown service `no_such_service_cli`");
+    Result timeout = cli("call", "echo_java", "slow", "[5, 1]", "--timeout", "0.5");
+    assertThat(timeout.exit()).isEqualTo(Main.TIMEOUT);
+    assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).isLessThan(20);
+  }
+
+  @Test
+  void badUsageExitsWith64() throws Exception {
+    Result r = cli("call", "echo_java");
+    assertThat(r.exit()).isEqualTo(Main.USAGE);
+    assertThat(r.err()).contains("usage:");
+    Result badJson = cli("call", "echo_java", "echo", "[1,");
+    assertThat(badJson.exit()).isEqualTo(Main.USAGE);
+    assertThat(badJson.err()).contains("ARGS_JSON is not valid JSON");
+  }
+
+  @Test
+  void serveStopsCleanlyOnSigterm() throws Exception {
+    Path log = Files.createTempFile("nameko-cli-serve2", ".log");
+    Process second = new ProcessBuilder(java(), "-jar", JAR.toString(), "serve", "echo", "--amqp", amqp)
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Files.readString(log).contains("serving echo_java")) {
+        assertThat(System.nanoTime()).isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      second.destroy(); // SIGTERM
+      assertThat(second.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(Files.readString(log)).contains("service echo_java stopped");
+    } finally {
+      second.destroyForcibly();
+    }
+  }
+}
