@@ -163,6 +163,15 @@ public final class NamekoRpcClient implements AutoCloseable {
     return callTimeout;
   }
 
+  /**
+   * The client's single timer thread, which times out its calls. Libraries built on the client
+   * (the caching proxies) schedule their own short timeouts on it rather than start threads. Do
+   * not shut it down: {@link #close()} does. Tasks on it must be quick and never block.
+   */
+  public java.util.concurrent.ScheduledExecutorService scheduler() {
+    return core.timer();
+  }
+
   /** Calls in flight right now. */
   public int inFlight() {
     return core.inFlight();

@@ -269,6 +269,10 @@ public final class ClientCore implements AutoCloseable {
     }
   }
 
+  public ScheduledExecutorService timer() {
+    return timer;
+  }
+
   /** Calls in flight, for tests and metrics. */
   public int inFlight() {
     return pending.size();

@@ -1,0 +1,190 @@
+package io.github.nameko4j.cachetools;
+
+import io.github.nameko4j.rpc.RpcTimeoutException;
+import io.github.nameko4j.rpc.TransportException;
+import io.github.nameko4j.rpc.UnknownServiceException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Predicate;
+
+/**
+ * How one rpc method is cached. Immutable and thread-safe.
+ *
+ * <pre>{@code
+ * CachePolicy policy = CachePolicy.custom()
+ *     .ttl(Duration.ofSeconds(30))              // entries are fresh for 30 s
+ *     .failoverTimeout(Duration.ofSeconds(1))   // CachedRpcProxy: wait at most 1 s when a reply is cached
+ *     .fallbackOn(CachePolicy.TRANSPORT_ERRORS) // only fall back on transport errors and timeouts
+ *     .build();
+ * CachePolicy longer = CachePolicy.from(policy).ttl(Duration.ofMinutes(5)).build();
+ * }</pre>
+ *
+ * <ul>
+ *   <li><b>ttl</b>: how long a cached reply is fresh; {@code null} (the default) means forever, as
+ *       the original's plain dict. A CacheFirstRpcProxy answers only from fresh entries.
+ *   <li><b>staleWindow</b>: how much longer than the ttl an entry is kept for failover. Past its
+ *       ttl an entry no longer answers CacheFirstRpcProxy, but CachedRpcProxy still returns it when
+ *       the service fails. Default zero. Needs a ttl.
+ *   <li><b>failoverTimeout</b>: CachedRpcProxy only. When a reply is cached, how long to wait for
+ *       the service before returning the cached reply. Zero (the default) means no limit, as in
+ *       the original: wait for the call's own timeout.
+ *   <li><b>fallbackOn</b>: which failures of the call may be answered from the cache. Default
+ *       {@link #ANY_ERROR}, as in the original.
+ * </ul>
+ */
+public final class CachePolicy {
+  /** Every failure falls back to the cache (the original's behaviour). */
+  public static final Predicate<Throwable> ANY_ERROR = new Named("ANY_ERROR", t -> true);
+
+  /**
+   * Only failures to reach the service fall back: transport errors, timeouts, unknown service.
+   * The service's own (business) errors reach the caller.
+   */
+  public static final Predicate<Throwable> TRANSPORT_ERRORS =
+      new Named(
+          "TRANSPORT_ERRORS",
+          t -> t instanceof TransportException || t instanceof RpcTimeoutException || t instanceof UnknownServiceException);
+
+  /** The longest duration any setting accepts: longer is almost certainly a unit mistake. */
+  public static final Duration MAX_DURATION = Duration.ofDays(365);
+
+  private static final CachePolicy DEFAULTS = new Builder().build();
+
+  private final Duration ttl;
+  private final Duration staleWindow;
+  private final Duration failoverTimeout;
+  private final Predicate<Throwable> fallbackOn;
+
+  private CachePolicy(Builder b) {
+    this.ttl = b.ttl;
+    this.staleWindow = b.staleWindow;
+    this.failoverTimeout = b.failoverTimeout;
+    this.fallbackOn = b.fallbackOn;
+  }
+
+  /** No ttl, no stale window, no failover timeout, fall back on any error. */
+  public static CachePolicy ofDefaults() {
+    return DEFAULTS;
+  }
+
+  public static Builder custom() {
+    return new Builder();
+  }
+
+  /** A builder starting from {@code base}'s settings. */
+  public static Builder from(CachePolicy base) {
+    Objects.requireNonNull(base, "base policy must not be null");
+    Builder b = new Builder();
+    b.ttl = base.ttl;
+    b.staleWindow = base.staleWindow;
+    b.failoverTimeout = base.failoverTimeout;
+    b.fallbackOn = base.fallbackOn;
+    return b;
+  }
+
+  /** How long an entry is fresh; null means forever. */
+  public Duration ttl() {
+    return ttl;
+  }
+
+  public Duration staleWindow() {
+    return staleWindow;
+  }
+
+  /** Zero means no limit. */
+  public Duration failoverTimeout() {
+    return failoverTimeout;
+  }
+
+  public Predicate<Throwable> fallbackOn() {
+    return fallbackOn;
+  }
+
+  /** How long the store keeps an entry: ttl plus stale window; null means forever. */
+  public Duration storeTtl() {
+    return ttl == null ? null : ttl.plus(staleWindow);
+  }
+
+  @Override
+  public String toString() {
+    return "CachePolicy{ttl=" + (ttl == null ? "none" : ttl) + ", staleWindow=" + staleWindow
+        + ", failoverTimeout=" + (failoverTimeout.isZero() ? "none" : failoverTimeout) + ", fallbackOn=" + fallbackOn + "}";
+  }
+
+  /** Builds a {@link CachePolicy}; invalid values fail at once, naming the setting. Not thread-safe. */
+  public static final class Builder {
+    private Duration ttl;
+    private Duration staleWindow = Duration.ZERO;
+    private Duration failoverTimeout = Duration.ZERO;
+    private Predicate<Throwable> fallbackOn = ANY_ERROR;
+
+    private Builder() {}
+
+    /** @param ttl positive, at most {@link #MAX_DURATION}; null means entries never expire */
+    public Builder ttl(Duration ttl) {
+      if (ttl != null) {
+        check("ttl", ttl, false);
+      }
+      this.ttl = ttl;
+      return this;
+    }
+
+    /** @param staleWindow zero or positive, at most {@link #MAX_DURATION} */
+    public Builder staleWindow(Duration staleWindow) {
+      this.staleWindow = check("staleWindow", staleWindow, true);
+      return this;
+    }
+
+    /** @param failoverTimeout zero (no limit) or positive, at most {@link #MAX_DURATION} */
+    public Builder failoverTimeout(Duration failoverTimeout) {
+      this.failoverTimeout = check("failoverTimeout", failoverTimeout, true);
+      return this;
+    }
+
+    public Builder fallbackOn(Predicate<Throwable> fallbackOn) {
+      this.fallbackOn = Objects.requireNonNull(fallbackOn, "fallbackOn must not be null");
+      return this;
+    }
+
+    /** @throws IllegalStateException a stale window without a ttl */
+    public CachePolicy build() {
+      if (!staleWindow.isZero() && ttl == null) {
+        throw new IllegalStateException("staleWindow (" + staleWindow + ") needs a ttl: without one entries never go stale");
+      }
+      return new CachePolicy(this);
+    }
+
+    static Duration check(String name, Duration value, boolean zeroAllowed) {
+      if (value == null) {
+        throw new IllegalArgumentException(name + " must not be null");
+      }
+      if (value.isNegative() || (!zeroAllowed && value.isZero())) {
+        throw new IllegalArgumentException(name + " must be " + (zeroAllowed ? "zero or positive" : "positive") + ", was " + value);
+      }
+      if (value.compareTo(MAX_DURATION) > 0) {
+        throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + ", was " + value);
+      }
+      return value;
+    }
+  }
+
+  private static final class Named implements Predicate<Throwable> {
+    private final String name;
+    private final Predicate<Throwable> test;
+
+    Named(String name, Predicate<Throwable> test) {
+      this.name = name;
+      this.test = test;
+    }
+
+    @Override
+    public boolean test(Throwable t) {
+      return test.test(t);
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+package io.github.nameko4j.cachetools;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where cached replies live: bytes under string keys, each with its own time to live.
+ *
+ * <p>Implementations must be thread-safe and should not block the calling thread. A failed or
+ * slow store never fails a call: the proxies treat a failed {@code get} as a miss and ignore a
+ * failed {@code put} or {@code delete} (after logging), so implementations should bound every
+ * operation with a short timeout of their own.
+ *
+ * <p>Provided: {@link InMemoryCacheStore} (the default) and {@code RedisCacheStore} in the
+ * cachetools-redis module.
+ */
+public interface CacheStore extends AutoCloseable {
+
+  /** The value under {@code key}, or a future of null when there is none. */
+  CompletableFuture<byte[]> get(String key);
+
+  /**
+   * Stores {@code value} under {@code key}, replacing any previous one.
+   *
+   * @param ttl how long to keep it; null means no expiry
+   */
+  CompletableFuture<Void> put(String key, byte[] value, Duration ttl);
+
+  /** Removes the value under {@code key}, if any. */
+  CompletableFuture<Void> delete(String key);
+
+  /** Releases what the store owns. Default: nothing. */
+  @Override
+  default void close() {}
+}

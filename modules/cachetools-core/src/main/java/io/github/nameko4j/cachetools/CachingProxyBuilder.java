@@ -1,0 +1,162 @@
+package io.github.nameko4j.cachetools;
+
+import io.github.nameko4j.cachetools.internal.CachingInvoker;
+import io.github.nameko4j.cachetools.internal.Durations;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.RpcService;
+import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.TypedProxies;
+import java.lang.reflect.Method;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Settings shared by {@link CachedRpcProxy.Builder} and {@link CacheFirstRpcProxy.Builder}. Not
+ * thread-safe. Every setting is checked when set or at build time, and errors name the setting.
+ *
+ * @param <B> the concrete builder
+ */
+public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
+  /** Default bound on a cache lookup before it counts as a miss. */
+  public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofMillis(250);
+
+  final NamekoRpcClient client;
+  String service;
+  CacheStore store;
+  ValueCodec codec;
+  CachePolicy defaultPolicy = CachePolicy.ofDefaults();
+  final Map<String, CachePolicy> policies = new LinkedHashMap<>();
+  Clock clock = Clock.systemUTC();
+  ScheduledExecutorService scheduler;
+  Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
+
+  CachingProxyBuilder(NamekoRpcClient client) {
+    this.client = Objects.requireNonNull(client, "client must not be null");
+  }
+
+  @SuppressWarnings("unchecked")
+  private B self() {
+    return (B) this;
+  }
+
+  /** The target service. Required for {@code build()}; typed builds may take it from {@link RpcService}. */
+  public B service(String service) {
+    this.service = Names.require("service", service);
+    return self();
+  }
+
+  /** Where replies are cached. Default: a new {@link InMemoryCacheStore} for this proxy. The caller keeps ownership. */
+  public B store(CacheStore store) {
+    this.store = Objects.requireNonNull(store, "store must not be null");
+    return self();
+  }
+
+  /** How replies are encoded. Default: {@link KryoValueCodec#create()}. */
+  public B codec(ValueCodec codec) {
+    this.codec = Objects.requireNonNull(codec, "codec must not be null");
+    return self();
+  }
+
+  /** The policy of every method without its own. Default {@link CachePolicy#ofDefaults()}. */
+  public B defaultPolicy(CachePolicy policy) {
+    this.defaultPolicy = Objects.requireNonNull(policy, "defaultPolicy must not be null");
+    return self();
+  }
+
+  /** The policy of one rpc method (its nameko name, e.g. {@code do_something}). */
+  public B policy(String method, CachePolicy policy) {
+    policies.put(Names.require("policy method", method), Objects.requireNonNull(policy, "policy for " + method + " must not be null"));
+    return self();
+  }
+
+  /** The clock freshness is judged by. Default the system clock; tests pass a fake one. */
+  public B clock(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock must not be null");
+    return self();
+  }
+
+  /** Where failover timeouts are scheduled. Default: the RPC client's timer thread. */
+  public B scheduler(ScheduledExecutorService scheduler) {
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler must not be null");
+    return self();
+  }
+
+  /** A cache lookup slower than this counts as a miss. Default 250 ms. */
+  public B storeTimeout(Duration storeTimeout) {
+    if (storeTimeout == null || storeTimeout.isNegative() || storeTimeout.isZero()) {
+      throw new IllegalArgumentException("storeTimeout must be positive, was " + storeTimeout);
+    }
+    this.storeTimeout = storeTimeout;
+    return self();
+  }
+
+  CachingInvoker invoker(CachingInvoker.Mode mode, String serviceName, Map<String, CachePolicy> methodPolicies) {
+    if (serviceName == null) {
+      throw new IllegalStateException("service must be set: call service(name) before build()");
+    }
+    return new CachingInvoker(mode, client, serviceName,
+        store != null ? store : InMemoryCacheStore.create(),
+        codec != null ? codec : KryoValueCodec.create(),
+        defaultPolicy, methodPolicies, clock,
+        scheduler != null ? scheduler : client.scheduler(), storeTimeout);
+  }
+
+  CachingInvoker untypedInvoker(CachingInvoker.Mode mode) {
+    return invoker(mode, service, policies);
+  }
+
+  /** A typed proxy: service from the builder or {@link RpcService}; policies from the builder, then {@link Caching}. */
+  <T> T typed(CachingInvoker.Mode mode, Class<T> api) {
+    Objects.requireNonNull(api, "api must not be null");
+    String name = service;
+    if (name == null) {
+      RpcService annotation = api.getAnnotation(RpcService.class);
+      if (annotation == null) {
+        throw new IllegalStateException("service must be set: call service(name) or annotate " + api.getName() + " with @RpcService");
+      }
+      name = Names.require("@RpcService on " + api.getName(), annotation.value());
+    }
+    Map<String, CachePolicy> methodPolicies = new HashMap<>();
+    Set<String> known = new TreeSet<>();
+    for (Method m : TypedProxies.rpcMethods(api)) {
+      String rpc = TypedProxies.rpcName(m);
+      known.add(rpc);
+      CachePolicy base = policies.getOrDefault(rpc, defaultPolicy);
+      Caching caching = m.getAnnotation(Caching.class);
+      methodPolicies.put(rpc, caching == null ? base : apply(base, caching, api.getSimpleName() + "." + m.getName()));
+    }
+    for (String configured : policies.keySet()) {
+      if (!known.contains(configured)) {
+        throw new IllegalArgumentException("policy for unknown method '" + configured + "': " + api.getName() + " has " + known);
+      }
+    }
+    CachingInvoker invoker = invoker(mode, name, methodPolicies);
+    return TypedProxies.create(api, name, (svc, method, args, kwargs) -> invoker.invoke(method, args, kwargs));
+  }
+
+  private static CachePolicy apply(CachePolicy base, Caching caching, String where) {
+    CachePolicy.Builder b = CachePolicy.from(base);
+    try {
+      if (!caching.ttl().isEmpty()) {
+        b.ttl(Durations.parse("@Caching(ttl) on " + where, caching.ttl()));
+      }
+      if (!caching.staleWindow().isEmpty()) {
+        b.staleWindow(Durations.parse("@Caching(staleWindow) on " + where, caching.staleWindow()));
+      }
+      if (!caching.failoverTimeout().isEmpty()) {
+        b.failoverTimeout(Durations.parse("@Caching(failoverTimeout) on " + where, caching.failoverTimeout()));
+      }
+      return b.build();
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      String message = e.getMessage().startsWith("@Caching") ? e.getMessage() : "@Caching on " + where + ": " + e.getMessage();
+      throw new IllegalArgumentException(message, e);
+    }
+  }
+}

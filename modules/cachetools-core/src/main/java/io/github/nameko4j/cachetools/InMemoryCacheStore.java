@@ -1,0 +1,139 @@
+package io.github.nameko4j.cachetools;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * An in-process {@link CacheStore}: bounded by entry count, each entry with its own ttl. The
+ * default store of both proxies. Built on Caffeine; thread-safe; starts no threads (expired
+ * entries are dropped during other operations).
+ */
+public final class InMemoryCacheStore implements CacheStore {
+  /** Default bound on the number of entries. */
+  public static final long DEFAULT_MAXIMUM_SIZE = 10_000;
+
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final Cache<String, Stored> cache;
+
+  private static final class Stored {
+    final byte[] value;
+    final long ttlNanos; // Long.MAX_VALUE: no expiry
+
+    Stored(byte[] value, long ttlNanos) {
+      this.value = value;
+      this.ttlNanos = ttlNanos;
+    }
+  }
+
+  private InMemoryCacheStore(Builder b) {
+    Clock clock = b.clock;
+    this.cache =
+        Caffeine.newBuilder()
+            .maximumSize(b.maximumSize)
+            .executor(Runnable::run) // no ForkJoinPool tasks: maintenance runs on the caller
+            .ticker(() -> clock.millis() * 1_000_000L)
+            .expireAfter(
+                new Expiry<String, Stored>() {
+                  @Override
+                  public long expireAfterCreate(String key, Stored value, long now) {
+                    return value.ttlNanos;
+                  }
+
+                  @Override
+                  public long expireAfterUpdate(String key, Stored value, long now, long current) {
+                    return value.ttlNanos;
+                  }
+
+                  @Override
+                  public long expireAfterRead(String key, Stored value, long now, long current) {
+                    return current;
+                  }
+                })
+            .build();
+  }
+
+  /** A store with the default bound and the system clock. */
+  public static InMemoryCacheStore create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String key) {
+    Stored stored = cache.getIfPresent(key);
+    return CompletableFuture.completedFuture(stored == null ? null : stored.value);
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+    long nanos = ttl == null ? Long.MAX_VALUE : saturatedNanos(ttl);
+    cache.put(key, new Stored(value, nanos));
+    return DONE;
+  }
+
+  @Override
+  public CompletableFuture<Void> delete(String key) {
+    cache.invalidate(key);
+    return DONE;
+  }
+
+  /** Removes every entry. */
+  public void clear() {
+    cache.invalidateAll();
+  }
+
+  /** Entries currently held (expired ones may linger until the next maintenance). */
+  public long size() {
+    cache.cleanUp();
+    return cache.estimatedSize();
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryCacheStore{size=" + cache.estimatedSize() + "}";
+  }
+
+  /** Builds an {@link InMemoryCacheStore}. Not thread-safe. */
+  public static final class Builder {
+    private long maximumSize = DEFAULT_MAXIMUM_SIZE;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** At most this many entries; the least useful are evicted first. Default 10,000. */
+    public Builder maximumSize(long maximumSize) {
+      if (maximumSize < 1) {
+        throw new IllegalArgumentException("maximumSize must be at least 1, was " + maximumSize);
+      }
+      this.maximumSize = maximumSize;
+      return this;
+    }
+
+    /** The clock ttls are measured with; tests pass a fake one. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock must not be null");
+      return this;
+    }
+
+    public InMemoryCacheStore build() {
+      return new InMemoryCacheStore(this);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+package io.github.nameko4j.cachetools;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.KryoException;
+import com.esotericsoftware.kryo.io.Input;
+import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.util.MapReferenceResolver;
+import com.esotericsoftware.kryo.util.Pool;
+import io.github.nameko4j.cachetools.internal.SafeKryo;
+import io.github.nameko4j.rpc.CodecException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.UUID;
+import java.util.zip.CRC32;
+
+/**
+ * The default {@link ValueCodec}: Kryo with class registration, pooled (Kryo itself is not
+ * thread-safe; this codec is).
+ *
+ * <p>Allowed out of the box: what a nameko JSON reply decodes to ({@code String}, boxed numbers,
+ * {@code BigInteger}, {@code BigDecimal}, {@code Boolean}, {@code ArrayList}, {@code HashMap},
+ * {@code LinkedHashMap}, {@code byte[]}) and the {@code java.time} and {@code UUID} values of
+ * kombu's tagged JSON. Anything else must be registered, or its package allowed; decoding bytes
+ * that name any other class fails before the class is loaded, and so never instantiates it.
+ *
+ * <p>All replicas sharing a store must register the same classes in the same order: the order
+ * sets Kryo's class ids, and {@link #id()} includes a checksum of it, so replicas that disagree
+ * use different keys instead of misreading each other.
+ */
+public final class KryoValueCodec implements ValueCodec {
+  /** Default limit on one encoded value. */
+  public static final int DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
+
+  private static final int FIRST_USER_ID = 100;
+
+  private final List<Class<?>> registered;
+  private final List<String> allowedPackages;
+  private final int maxBytes;
+  private final String id;
+  private final Pool<Kryo> pool;
+
+  private KryoValueCodec(Builder b) {
+    this.registered = List.copyOf(b.registered);
+    this.allowedPackages = List.copyOf(b.allowedPackages);
+    this.maxBytes = b.maxBytes;
+    CRC32 crc = new CRC32();
+    for (Class<?> c : registered) {
+      crc.update(c.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    for (String p : allowedPackages) {
+      crc.update(p.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    this.id = "kryo1" + (registered.isEmpty() && allowedPackages.isEmpty() ? "" : "-" + Long.toHexString(crc.getValue()));
+    this.pool =
+        new Pool<>(true, false, 64) {
+          @Override
+          protected Kryo create() {
+            return newKryo();
+          }
+        };
+  }
+
+  /** A codec allowing only the built-in types. */
+  public static KryoValueCodec create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  private Kryo newKryo() {
+    Set<String> names = new java.util.HashSet<>();
+    for (Class<?> c : registered) {
+      names.add(c.getName());
+    }
+    SafeKryo.AllowListClassLoader loader =
+        new SafeKryo.AllowListClassLoader(KryoValueCodec.class.getClassLoader(), names, allowedPackages);
+    Kryo kryo = new Kryo(new SafeKryo.AllowListResolver(loader), new MapReferenceResolver());
+    kryo.setClassLoader(loader);
+    kryo.setRegistrationRequired(allowedPackages.isEmpty());
+    kryo.setReferences(false); // reply values are JSON trees: no shared or cyclic references
+    // Fixed ids: they must be the same in every JVM that shares a store.
+    kryo.register(String.class, new SafeKryo.StringSerializer(), 10);
+    kryo.register(Integer.class, 11);
+    kryo.register(Long.class, 12);
+    kryo.register(Double.class, 13);
+    kryo.register(Boolean.class, 14);
+    kryo.register(BigInteger.class, new SafeKryo.BigIntegerSerializer(), 15);
+    kryo.register(BigDecimal.class, new SafeKryo.BigDecimalSerializer(), 16);
+    kryo.register(ArrayList.class, new SafeKryo.ListSerializer(), 17);
+    kryo.register(LinkedHashMap.class, new SafeKryo.LinkedMapSerializer(), 18);
+    kryo.register(HashMap.class, new SafeKryo.HashMapSerializer(), 19);
+    kryo.register(byte[].class, new SafeKryo.BytesSerializer(), 20);
+    kryo.register(Float.class, 21);
+    kryo.register(Short.class, 22);
+    kryo.register(Byte.class, 23);
+    kryo.register(Character.class, 24);
+    kryo.register(LocalDateTime.class, 30);
+    kryo.register(LocalDate.class, 31);
+    kryo.register(LocalTime.class, 32);
+    kryo.register(OffsetDateTime.class, 33);
+    kryo.register(ZoneOffset.class, 34);
+    kryo.register(Instant.class, 35);
+    kryo.register(UUID.class, new SafeKryo.UuidSerializer(), 36);
+    int next = FIRST_USER_ID;
+    for (Class<?> c : registered) {
+      kryo.register(c, next++);
+    }
+    return kryo;
+  }
+
+  @Override
+  public byte[] encode(Object value) {
+    Kryo kryo = pool.obtain();
+    try (Output output = new Output(256, maxBytes)) {
+      kryo.writeClassAndObject(output, value);
+      return output.toBytes();
+    } catch (KryoException | IllegalArgumentException | StackOverflowError e) {
+      throw new CodecException("cannot encode " + describe(value) + " for the cache: " + firstLine(e), e);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  @Override
+  public Object decode(byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    if (bytes.length > maxBytes) {
+      throw new CodecException("cached value of " + bytes.length + " bytes exceeds the limit of " + maxBytes);
+    }
+    Kryo kryo = pool.obtain();
+    try (Input input = new Input(bytes)) {
+      Object value = kryo.readClassAndObject(input);
+      if (input.position() != bytes.length) {
+        throw new CodecException("cached value has " + (bytes.length - input.position()) + " trailing bytes");
+      }
+      return value;
+    } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException | ClassCastException
+        | NegativeArraySizeException | java.time.DateTimeException e) {
+      throw new CodecException("cannot decode cached value: " + firstLine(e), e);
+    } finally {
+      pool.free(kryo);
+    }
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  private static String describe(Object value) {
+    return value == null ? "null" : "a value of type " + value.getClass().getName();
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  @Override
+  public String toString() {
+    return "KryoValueCodec{id=" + id + ", registered=" + registered.size() + ", allowedPackages=" + allowedPackages + "}";
+  }
+
+  /** Builds a {@link KryoValueCodec}. Not thread-safe. */
+  public static final class Builder {
+    private final Set<Class<?>> registered = new LinkedHashSet<>();
+    private final Set<String> allowedPackages = new LinkedHashSet<>();
+    private int maxBytes = DEFAULT_MAX_BYTES;
+
+    private Builder() {}
+
+    /** Allows these classes, with compact ids (in this order: keep it the same on every replica). */
+    public Builder register(Class<?>... classes) {
+      for (Class<?> c : classes) {
+        registered.add(Objects.requireNonNull(c, "registered class must not be null"));
+      }
+      return this;
+    }
+
+    /** Allows every class directly in this package (not its sub-packages), written by name. */
+    public Builder allowPackage(String packageName) {
+      if (packageName == null || packageName.isBlank() || packageName.endsWith(".")) {
+        throw new IllegalArgumentException("allowPackage needs a package name like com.example.dto, was " + packageName);
+      }
+      if (packageName.startsWith("java.") || packageName.startsWith("javax.") || packageName.startsWith("sun.")) {
+        throw new IllegalArgumentException("allowPackage(" + packageName + ") would allow JDK classes; register the ones you need");
+      }
+      allowedPackages.add(packageName + ".");
+      return this;
+    }
+
+    /** The largest value encoded or decoded, in bytes. Default 16 MiB. */
+    public Builder maxBytes(int maxBytes) {
+      if (maxBytes < 16) {
+        throw new IllegalArgumentException("maxBytes must be at least 16, was " + maxBytes);
+      }
+      this.maxBytes = maxBytes;
+      return this;
+    }
+
+    public KryoValueCodec build() {
+      return new KryoValueCodec(this);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.github.nameko4j.cachetools.internal;
+
+import io.github.nameko4j.rpc.CodecException;
+import io.github.nameko4j.rpc.internal.Json;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Cache keys: {@code <service>:<method>:<sha-256 of the canonical arguments>}.
+ *
+ * <p>The canonical form is the JSON that would be sent, with every map's keys as strings and
+ * sorted, so keyword order does not matter and equal values give equal keys in any JVM. The hash
+ * bounds the key's length whatever the arguments. The service and method are part of the key:
+ * unlike the original, {@code a(1)} and {@code b(1)} never share an entry.
+ */
+public final class CacheKeys {
+  private CacheKeys() {}
+
+  /**
+   * @throws CodecException an argument cannot be encoded (the message names it)
+   */
+  public static String derive(String service, String method, List<?> args, Map<String, ?> kwargs) {
+    byte[] canonical = Json.encodeRequest(canonicalList(args, 0), canonicalMap(kwargs, 0));
+    return service + ":" + method + ":" + sha256(canonical);
+  }
+
+  /** The prefix of every key of one method, e.g. for invalidation by prefix. */
+  public static String methodPrefix(String service, String method) {
+    return service + ":" + method + ":";
+  }
+
+  private static Object canonical(Object value, int depth) {
+    if (depth > Json.MAX_DEPTH) {
+      throw new CodecException("structure nested deeper than " + Json.MAX_DEPTH + " levels (is it cyclic?)");
+    }
+    if (value instanceof Map) {
+      return canonicalMap((Map<?, ?>) value, depth + 1);
+    }
+    if (value instanceof Collection) {
+      return canonicalList((Collection<?>) value, depth + 1);
+    }
+    if (value instanceof Object[]) {
+      return canonicalList(java.util.Arrays.asList((Object[]) value), depth + 1);
+    }
+    return value;
+  }
+
+  private static List<Object> canonicalList(Collection<?> values, int depth) {
+    List<Object> out = new ArrayList<>(values.size());
+    for (Object v : values) {
+      out.add(canonical(v, depth));
+    }
+    return out;
+  }
+
+  private static Map<String, Object> canonicalMap(Map<?, ?> map, int depth) {
+    Map<String, Object> sorted = new TreeMap<>();
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      // JSON (and so nameko) sees every key as a string: {1: x} and {"1": x} are the same request.
+      sorted.put(String.valueOf(e.getKey()), canonical(e.getValue(), depth));
+    }
+    return sorted;
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+package io.github.nameko4j.cachetools.internal;
+
+import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.ValueCodec;
+import io.github.nameko4j.rpc.CodecException;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.internal.Names;
+import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.github.resilience4j.timelimiter.TimeLimiterConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine behind both proxies. Thread-safe and stateless per call; the cache is the store.
+ *
+ * <p>Store trouble (errors, slowness past {@code storeTimeout}, undecodable entries) is a miss,
+ * logged and never thrown: a cache problem must not break a call the service could answer.
+ */
+public final class CachingInvoker {
+  private static final Logger LOG = LoggerFactory.getLogger(CachingInvoker.class);
+
+  /** The two strategies of the original. */
+  public enum Mode { CACHED, CACHE_FIRST }
+
+  /** A decoded cache entry. */
+  static final class Hit {
+    final Object value;
+    final long freshUntil;
+
+    Hit(Object value, long freshUntil) {
+      this.value = value;
+      this.freshUntil = freshUntil;
+    }
+  }
+
+  private final Mode mode;
+  private final NamekoRpcClient client;
+  private final String service;
+  private final CacheStore store;
+  private final ValueCodec codec;
+  private final CachePolicy defaultPolicy;
+  private final Map<String, CachePolicy> policies;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final Duration storeTimeout;
+  private final Map<Duration, TimeLimiter> limiters = new ConcurrentHashMap<>();
+  private final ThrottledLog storeLog = new ThrottledLog(LOG, Duration.ofSeconds(10));
+
+  public CachingInvoker(Mode mode, NamekoRpcClient client, String service, CacheStore store, ValueCodec codec,
+      CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
+      Duration storeTimeout) {
+    this.mode = mode;
+    this.client = client;
+    this.service = service;
+    this.store = store;
+    this.codec = codec;
+    this.defaultPolicy = defaultPolicy;
+    this.policies = Map.copyOf(policies);
+    this.clock = clock;
+    this.scheduler = scheduler;
+    this.storeTimeout = storeTimeout;
+  }
+
+  public String service() {
+    return service;
+  }
+
+  public CachePolicy policyFor(String method) {
+    return policies.getOrDefault(method, defaultPolicy);
+  }
+
+  /**
+   * Calls {@code method} through the cache.
+   *
+   * @throws IllegalArgumentException a null or invalid method name, or null args/kwargs
+   */
+  public CompletableFuture<Object> invoke(String method, List<?> args, Map<String, ?> kwargs) {
+    Names.require("method", method);
+    Objects.requireNonNull(args, "args must not be null (use List.of())");
+    Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");
+    String key;
+    try {
+      key = CacheKeys.derive(service, method, args, kwargs);
+    } catch (CodecException e) {
+      return CompletableFuture.failedFuture(
+          new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
+    }
+    CachePolicy policy = policyFor(method);
+    return mode == Mode.CACHED ? cached(method, args, kwargs, key, policy) : cacheFirst(method, args, kwargs, key, policy);
+  }
+
+  private CompletableFuture<Object> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    return lookup(key).thenCompose(hit -> {
+      if (hit != null && clock.millis() < hit.freshUntil) {
+        return CompletableFuture.completedFuture(hit.value);
+      }
+      return client.callAsync(service, method, args, kwargs).thenApply(value -> {
+        save(key, method, value, policy);
+        return value;
+      });
+    });
+  }
+
+  private CompletableFuture<Object> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    CompletableFuture<Object> rpc = client.callAsync(service, method, args, kwargs);
+    CompletableFuture<Hit> hit = lookup(key);
+    CompletableFuture<Object> result = new CompletableFuture<>();
+    rpc.whenComplete((value, error) -> {
+      if (error == null) {
+        // Saved even when the caller was already answered from the cache: a late reply refreshes it.
+        save(key, method, value, policy);
+        result.complete(value);
+        return;
+      }
+      Throwable cause = unwrap(error);
+      if (!policy.fallbackOn().test(cause)) {
+        result.completeExceptionally(cause);
+        return;
+      }
+      hit.thenAccept(h -> {
+        if (h == null) {
+          result.completeExceptionally(cause);
+        } else {
+          LOG.debug("{}.{} failed ({}); answered from the cache", service, method, cause.toString());
+          result.complete(h.value);
+        }
+      });
+    });
+    Duration failover = policy.failoverTimeout();
+    if (!failover.isZero()) {
+      limiter(failover).executeCompletionStage(scheduler, rpc::copy).whenComplete((v, error) -> {
+        if (error != null && unwrap(error) instanceof TimeoutException) {
+          // Nothing cached: keep waiting for the service, like a plain call.
+          hit.thenAccept(h -> {
+            if (h != null && result.complete(h.value)) {
+              LOG.debug("{}.{} did not answer within {} ms; answered from the cache", service, method, failover.toMillis());
+            }
+          });
+        }
+      });
+    }
+    return result;
+  }
+
+  private TimeLimiter limiter(Duration timeout) {
+    return limiters.computeIfAbsent(timeout, d -> TimeLimiter.of(
+        "cachetools-" + service + "-" + d.toMillis() + "ms",
+        TimeLimiterConfig.custom().timeoutDuration(d).cancelRunningFuture(false).build()));
+  }
+
+  /** The decoded entry under {@code key}, or null: never fails, never waits past storeTimeout. */
+  CompletableFuture<Hit> lookup(String key) {
+    CompletableFuture<byte[]> raw;
+    try {
+      raw = Objects.requireNonNull(store.get(key), "store returned a null future");
+    } catch (RuntimeException e) {
+      storeLog.warn("cache store get failed for {}: {}", service, e.toString());
+      return CompletableFuture.completedFuture(null);
+    }
+    if (!raw.isDone()) {
+      raw = raw.copy().completeOnTimeout(null, storeTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    return raw.handle((bytes, error) -> {
+      if (error != null) {
+        storeLog.warn("cache store get failed for {}: {}", service, unwrap(error).toString());
+        return null;
+      }
+      return bytes == null ? null : decode(key, bytes);
+    });
+  }
+
+  private Hit decode(String key, byte[] bytes) {
+    try {
+      return new Hit(codec.decode(Entry.payload(bytes)), Entry.freshUntil(bytes));
+    } catch (RuntimeException e) { // CodecException, or a bug in a user codec
+      storeLog.warn("dropping undecodable cache entry {} ({} bytes): {}", key, bytes.length, e.getMessage());
+      delete(key);
+      return null;
+    }
+  }
+
+  void save(String key, String method, Object value, CachePolicy policy) {
+    byte[] payload;
+    try {
+      payload = codec.encode(value);
+    } catch (RuntimeException e) { // CodecException, or a bug in a user codec
+      LOG.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
+      return;
+    }
+    Duration ttl = policy.ttl();
+    long freshUntil = ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis();
+    try {
+      store.put(key, Entry.wrap(freshUntil, payload), policy.storeTtl()).whenComplete((v, error) -> {
+        if (error != null) {
+          storeLog.warn("cache store put failed for {}.{}: {}", service, method, unwrap(error).toString());
+        }
+      });
+    } catch (RuntimeException e) {
+      storeLog.warn("cache store put failed for {}.{}: {}", service, method, e.toString());
+    }
+  }
+
+  public CompletableFuture<Void> delete(String key) {
+    try {
+      return store.delete(key).exceptionally(error -> {
+        storeLog.warn("cache store delete failed for {}: {}", key, unwrap(error).toString());
+        return null;
+      });
+    } catch (RuntimeException e) {
+      storeLog.warn("cache store delete failed for {}: {}", key, e.toString());
+      return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /** The key a call would use; for invalidation. */
+  public String keyOf(String method, List<?> args, Map<String, ?> kwargs) {
+    return CacheKeys.derive(service, Names.require("method", method), args, kwargs);
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable cause = t;
+    while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+}
