@@ -153,7 +153,7 @@ class CachedRpcProxyIT {
     InMemoryCacheStore store = InMemoryCacheStore.create();
     CachedRpcProxy proxy = proxy(store, CachePolicy.ofDefaults());
     backend.failing = true;
-    String key = CacheKeys.derive(backend.name, "echo", List.of("poisoned"), Map.of());
+    String key = "kryo1:" + CacheKeys.derive(backend.name, "echo", List.of("poisoned"), Map.of());
     List<byte[]> bad = List.of(
         new byte[] {1, 2, 3},                                       // shorter than the header
         new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 99, 98, 97},          // header + junk

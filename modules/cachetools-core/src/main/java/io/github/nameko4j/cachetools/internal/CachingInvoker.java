@@ -56,6 +56,7 @@ public final class CachingInvoker {
   private final Clock clock;
   private final ScheduledExecutorService scheduler;
   private final Duration storeTimeout;
+  private final String keyPrefix;
   private final Map<Duration, TimeLimiter> limiters = new ConcurrentHashMap<>();
   private final ThrottledLog storeLog = new ThrottledLog(LOG, Duration.ofSeconds(10));
 
@@ -72,6 +73,8 @@ public final class CachingInvoker {
     this.clock = clock;
     this.scheduler = scheduler;
     this.storeTimeout = storeTimeout;
+    // The codec's id leads every key: a deploy whose codec or registrations changed reads no old entries.
+    this.keyPrefix = codec.id() + ":";
   }
 
   public String service() {
@@ -93,7 +96,7 @@ public final class CachingInvoker {
     Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");
     String key;
     try {
-      key = CacheKeys.derive(service, method, args, kwargs);
+      key = keyPrefix + CacheKeys.derive(service, method, args, kwargs);
     } catch (CodecException e) {
       return CompletableFuture.failedFuture(
           new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
@@ -227,7 +230,7 @@ public final class CachingInvoker {
 
   /** The key a call would use; for invalidation. */
   public String keyOf(String method, List<?> args, Map<String, ?> kwargs) {
-    return CacheKeys.derive(service, Names.require("method", method), args, kwargs);
+    return keyPrefix + CacheKeys.derive(service, Names.require("method", method), args, kwargs);
   }
 
   static Throwable unwrap(Throwable t) {

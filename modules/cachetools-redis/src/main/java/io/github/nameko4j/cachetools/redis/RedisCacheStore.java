@@ -1,0 +1,429 @@
+package io.github.nameko4j.cachetools.redis;
+
+import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.internal.ThrottledLog;
+import io.github.nameko4j.rpc.internal.Names;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@link CacheStore} in Redis, shared by every replica of the calling service: a warm cache
+ * survives restarts and scale-out.
+ *
+ * <pre>{@code
+ * RedisCacheStore store = RedisCacheStore.builder("demo")        // namespace: the calling service
+ *     .uri("redis://:secret@localhost:6379/0")
+ *     .build();
+ * CachedRpcProxy proxy = CachedRpcProxy.builder(client).service("other_service").store(store).build();
+ * }</pre>
+ *
+ * <p><b>Keys</b>: {@code nameko4j:<namespace>:<codec id>:<service>:<method>:<hash>}, one key per
+ * entry (so a cluster never needs two slots for one entry). The value is the entry with its
+ * freshness deadline; the Redis expiry is the ttl plus the stale window, set with the value in one
+ * {@code SET ... PX} command. No ttl means no expiry.
+ *
+ * <p><b>Failures never reach the caller.</b> Every command has a short timeout (default 20 ms);
+ * commands are rejected, not queued, while disconnected; after repeated failures a circuit breaker
+ * skips Redis for a while (the proxies then see an empty cache and every call goes to the service)
+ * and closes again by itself once Redis answers. Failures are logged at most every 10 s and
+ * counted ({@link #failures()}).
+ *
+ * <p>Thread-safe: one shared connection. {@link #close()} closes what the store created; a client
+ * passed in by the user stays open.
+ */
+public final class RedisCacheStore implements CacheStore {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisCacheStore.class);
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(20);
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_OPEN_CIRCUIT = Duration.ofSeconds(2);
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final String prefix;
+  private final String description;
+  private final AbstractRedisClient client;
+  private final boolean ownsClient;
+  private final Function<AbstractRedisClient, CompletionStage<? extends StatefulConnection<byte[], byte[]>>> connector;
+  private final Duration commandTimeout;
+  private final CircuitBreaker breaker;
+  private final ThrottledLog failureLog = new ThrottledLog(LOG, Duration.ofSeconds(10));
+  private final AtomicLong failures = new AtomicLong();
+  private final AtomicLong skipped = new AtomicLong();
+  private final Object connectLock = new Object();
+  private volatile StatefulConnection<byte[], byte[]> connection;
+  private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
+  private volatile CompletableFuture<Void> connecting;
+  private volatile boolean closed;
+
+  private RedisCacheStore(Builder b) {
+    this.prefix = "nameko4j:" + b.namespace + ":";
+    this.commandTimeout = b.commandTimeout;
+    this.breaker = CircuitBreaker.of("cachetools-redis-" + b.namespace, CircuitBreakerConfig.custom()
+        .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+        .slidingWindowSize(20)
+        .minimumNumberOfCalls(10)
+        .failureRateThreshold(50)
+        .waitDurationInOpenState(b.openCircuit)
+        .permittedNumberOfCallsInHalfOpenState(3)
+        .build());
+    if (b.userClient != null) {
+      this.client = b.userClient;
+      this.ownsClient = false;
+      this.description = "RedisCacheStore{namespace=" + b.namespace + ", client=user-provided}";
+    } else {
+      this.ownsClient = true;
+      this.description = "RedisCacheStore{namespace=" + b.namespace + ", uri=" + redact(b.uris.get(0)) + (b.cluster ? ", cluster" : "") + "}";
+      this.client = b.cluster ? clusterClient(b) : standaloneClient(b);
+    }
+    this.connector = client instanceof RedisClusterClient
+        // connectAsync alone fails with "Partitions not initialized": load the topology first.
+        ? c -> connectCluster((RedisClusterClient) c)
+        : c -> ((RedisClient) c).connectAsync(ByteArrayCodec.INSTANCE, b.userClient == null ? b.redisUris.get(0) : b.userUri);
+    // Connect now, but do not fail the build: a store that cannot reach Redis is an empty cache.
+    CompletableFuture<Void> first = connect();
+    try {
+      first.get(b.connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      failureLog.warn("Redis not reachable at start ({}); the cache is empty until it is: {}", description, rootMessage(e));
+    }
+  }
+
+  private static RedisClient standaloneClient(Builder b) {
+    RedisClient c = RedisClient.create();
+    c.setOptions(ClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build())
+        .build());
+    return c;
+  }
+
+  private static RedisClusterClient clusterClient(Builder b) {
+    RedisClusterClient c = RedisClusterClient.create(b.redisUris);
+    // Lettuce opens a cluster's node connections lazily, and REJECT_COMMANDS would reject the
+    // first command to every node. Commands wait for the node instead, still bounded by the
+    // per-command timeout, so a dead node costs at most commandTimeout all the same.
+    c.setOptions(ClusterClientOptions.builder()
+        .autoReconnect(true)
+        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+        .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build())
+        .build());
+    return c;
+  }
+
+  /** Starts connecting unless connected or already trying; never throws. */
+  private CompletableFuture<Void> connect() {
+    synchronized (connectLock) {
+      if (commands != null || closed) {
+        return DONE;
+      }
+      if (connecting != null && !connecting.isDone()) {
+        return connecting;
+      }
+      CompletableFuture<Void> attempt = new CompletableFuture<>();
+      connecting = attempt;
+      try {
+        connector.apply(client).whenComplete((conn, error) -> {
+          if (error != null) {
+            attempt.completeExceptionally(error);
+            return;
+          }
+          synchronized (connectLock) {
+            if (closed) {
+              conn.closeAsync();
+            } else {
+              connection = conn;
+              commands = asyncCommands(conn);
+              LOG.info("{} connected", description);
+            }
+          }
+          attempt.complete(null);
+        });
+      } catch (RuntimeException e) {
+        attempt.completeExceptionally(e);
+      }
+      return attempt;
+    }
+  }
+
+  /** connectAsync alone fails with "Partitions not initialized": load the topology first. */
+  private static CompletionStage<io.lettuce.core.cluster.api.StatefulRedisClusterConnection<byte[], byte[]>> connectCluster(RedisClusterClient c) {
+    return c.refreshPartitionsAsync().thenCompose(v -> c.connectAsync(ByteArrayCodec.INSTANCE));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static RedisClusterAsyncCommands<byte[], byte[]> asyncCommands(StatefulConnection<byte[], byte[]> conn) {
+    if (conn instanceof io.lettuce.core.cluster.api.StatefulRedisClusterConnection) {
+      return ((io.lettuce.core.cluster.api.StatefulRedisClusterConnection<byte[], byte[]>) conn).async();
+    }
+    return ((io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]>) conn).async();
+  }
+
+  /** Builds a store whose keys live under {@code nameko4j:<namespace>:}; typically the calling service's name. */
+  public static Builder builder(String namespace) {
+    return new Builder(namespace);
+  }
+
+  private byte[] key(String key) {
+    return (prefix + key).getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public CompletableFuture<byte[]> get(String key) {
+    return run("get", c -> c.get(key(key)), null);
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+    byte[] k = key(key);
+    return run("put", c -> ttl == null ? c.set(k, value) : c.set(k, value, SetArgs.Builder.px(Math.max(1, ttl.toMillis()))), null)
+        .thenApply(ok -> null);
+  }
+
+  @Override
+  public CompletableFuture<Void> delete(String key) {
+    return run("delete", c -> c.del(key(key)), null).thenApply(n -> null);
+  }
+
+  /** Runs one command through the circuit breaker; every failure becomes {@code fallback}. */
+  private <T> CompletableFuture<T> run(String what, Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command, T fallback) {
+    if (closed) {
+      return CompletableFuture.completedFuture(fallback);
+    }
+    RedisClusterAsyncCommands<byte[], byte[]> c = commands;
+    if (c == null) {
+      connect();
+      skipped.incrementAndGet();
+      return CompletableFuture.completedFuture(fallback);
+    }
+    if (!breaker.tryAcquirePermission()) {
+      skipped.incrementAndGet();
+      return CompletableFuture.completedFuture(fallback);
+    }
+    long start = System.nanoTime();
+    CompletableFuture<T> result = new CompletableFuture<>();
+    try {
+      command.apply(c).whenComplete((value, error) -> {
+        long took = System.nanoTime() - start;
+        if (error == null) {
+          breaker.onSuccess(took, TimeUnit.NANOSECONDS);
+          result.complete(value);
+        } else {
+          onFailure(what, error, took);
+          result.complete(fallback);
+        }
+      });
+    } catch (RuntimeException e) {
+      onFailure(what, e, System.nanoTime() - start);
+      result.complete(fallback);
+    }
+    return result;
+  }
+
+  private void onFailure(String what, Throwable error, long tookNanos) {
+    failures.incrementAndGet();
+    breaker.onError(tookNanos, TimeUnit.NANOSECONDS, error);
+    failureLog.warn("Redis {} failed ({}; circuit {}): {}", what, description, breaker.getState(), rootMessage(error));
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+
+  /** Commands that failed or timed out since the store was built. */
+  public long failures() {
+    return failures.get();
+  }
+
+  /** Operations answered without asking Redis (circuit open, or not connected). */
+  public long skipped() {
+    return skipped.get();
+  }
+
+  /** The circuit breaker's state: CLOSED (using Redis), OPEN (skipping it) or HALF_OPEN (probing). */
+  public CircuitBreaker.State circuitState() {
+    return breaker.getState();
+  }
+
+  /** The key Redis holds for a store key, e.g. for inspection in tests and tools. */
+  public String redisKey(String key) {
+    return prefix + key;
+  }
+
+  /** Closes the connection, and the client if the store created it. Idempotent. */
+  @Override
+  public void close() {
+    synchronized (connectLock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    StatefulConnection<byte[], byte[]> conn = connection;
+    if (conn != null) {
+      conn.close();
+    }
+    if (ownsClient) {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /** The URI with its password replaced by {@code ***}. */
+  static String redact(String uri) {
+    int at = uri.lastIndexOf('@');
+    int scheme = uri.indexOf("://");
+    if (at < 0 || scheme < 0 || at < scheme) {
+      return uri;
+    }
+    String userInfo = uri.substring(scheme + 3, at);
+    int colon = userInfo.indexOf(':');
+    String user = colon < 0 ? "" : userInfo.substring(0, colon);
+    return uri.substring(0, scheme + 3) + user + ":***" + uri.substring(at);
+  }
+
+  /** Builds a {@link RedisCacheStore}. Not thread-safe. */
+  public static final class Builder {
+    private final String namespace;
+    private List<String> uris;
+    private List<RedisURI> redisUris;
+    private boolean cluster;
+    private AbstractRedisClient userClient;
+    private RedisURI userUri;
+    private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration openCircuit = DEFAULT_OPEN_CIRCUIT;
+
+    private Builder(String namespace) {
+      this.namespace = Names.require("namespace", namespace);
+    }
+
+    /**
+     * The Redis to use: {@code redis://[user:password@]host[:port][/database]}, {@code rediss://}
+     * for TLS, {@code redis-sentinel://host:26379[,host2:26379]/0#mymaster} for Sentinel.
+     */
+    public Builder uri(String uri) {
+      this.uris = List.of(checkUri(uri));
+      this.redisUris = List.of(parse(uri));
+      this.cluster = false;
+      return this;
+    }
+
+    /** A Redis Cluster, from the URIs of one or more of its nodes. */
+    public Builder clusterUris(String... uris) {
+      if (uris.length == 0) {
+        throw new IllegalArgumentException("clusterUris needs at least one node URI");
+      }
+      List<RedisURI> parsed = new java.util.ArrayList<>();
+      for (String u : uris) {
+        parsed.add(parse(checkUri(u)));
+      }
+      this.uris = List.of(uris);
+      this.redisUris = List.copyOf(parsed);
+      this.cluster = true;
+      return this;
+    }
+
+    /**
+     * A Lettuce client the user owns (and closes); {@code uri} says where it connects. Its options
+     * are the user's: set {@code TimeoutOptions} and {@code REJECT_COMMANDS} for fast failure.
+     */
+    public Builder client(RedisClient client, String uri) {
+      this.userClient = Objects.requireNonNull(client, "client must not be null");
+      this.userUri = parse(checkUri(uri));
+      return this;
+    }
+
+    /** A Lettuce cluster client the user owns (and closes). */
+    public Builder client(RedisClusterClient client) {
+      this.userClient = Objects.requireNonNull(client, "client must not be null");
+      return this;
+    }
+
+    /** Each Redis command's timeout; past it the operation is a miss. Default 20 ms. */
+    public Builder commandTimeout(Duration timeout) {
+      this.commandTimeout = positive("commandTimeout", timeout);
+      return this;
+    }
+
+    /** How long connecting may take. Default 1 s. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive("connectTimeout", timeout);
+      return this;
+    }
+
+    /** How long the open circuit skips Redis before probing again. Default 2 s. */
+    public Builder openCircuitDuration(Duration duration) {
+      this.openCircuit = positive("openCircuitDuration", duration);
+      return this;
+    }
+
+    private static Duration positive(String name, Duration d) {
+      if (d == null || d.isNegative() || d.isZero() || d.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException(name + " must be positive and at most 1 hour, was " + d);
+      }
+      return d;
+    }
+
+    private static String checkUri(String uri) {
+      if (uri == null || uri.isBlank()) {
+        throw new IllegalArgumentException("Redis URI must not be null or blank");
+      }
+      return uri;
+    }
+
+    private static RedisURI parse(String uri) {
+      try {
+        return RedisURI.create(uri);
+      } catch (RuntimeException e) {
+        // Lettuce's message may quote the URI, password included.
+        throw new IllegalArgumentException("invalid Redis URI " + redact(uri) + ": " + e.getClass().getSimpleName());
+      }
+    }
+
+    /**
+     * Builds the store and starts connecting. Never fails because Redis is unreachable: the store
+     * then answers every lookup with a miss until it connects.
+     *
+     * @throws IllegalStateException neither a URI nor a client was given
+     */
+    public RedisCacheStore build() {
+      if (userClient == null && uris == null) {
+        throw new IllegalStateException("set uri(...), clusterUris(...) or client(...) before build()");
+      }
+      return new RedisCacheStore(this);
+    }
+  }
+}
