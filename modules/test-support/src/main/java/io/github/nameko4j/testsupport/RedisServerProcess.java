@@ -18,6 +18,7 @@ public final class RedisServerProcess implements AutoCloseable {
   private final int port;
   private final List<String> extraArgs;
   private final Path dir;
+  private boolean tls;
   private Process process;
 
   private RedisServerProcess(int port, List<String> extraArgs) throws IOException {
@@ -37,6 +38,37 @@ public final class RedisServerProcess implements AutoCloseable {
     }
   }
 
+  /**
+   * Starts a TLS-only redis-server ({@code --port 0}, TLS on {@link #port()}) with a CA and a
+   * server certificate for 127.0.0.1 made here with openssl; {@link #caCertificate()} is the CA.
+   */
+  public static RedisServerProcess startTls() {
+    try {
+      RedisServerProcess server = new RedisServerProcess(freePort(), List.of());
+      server.tls = true;
+      Path d = server.dir;
+      Files.writeString(d.resolve("ext.cnf"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+      run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/ca.key", "-out", d + "/ca.crt",
+          "-days", "1", "-subj", "/CN=nameko4j-test-ca"));
+      run(List.of("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", d + "/server.key", "-out", d + "/server.csr",
+          "-subj", "/CN=127.0.0.1"));
+      run(List.of("openssl", "x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+          "-CAcreateserial", "-out", d + "/server.crt", "-days", "1", "-extfile", d + "/ext.cnf"));
+      if (!Files.exists(d.resolve("server.crt"))) {
+        throw new ServiceUnavailableError("openssl could not make a test certificate in " + d);
+      }
+      server.startProcess();
+      return server;
+    } catch (IOException e) {
+      throw new ServiceUnavailableError("cannot start a TLS redis-server: " + e.getMessage());
+    }
+  }
+
+  /** The CA certificate (PEM) of a {@link #startTls()} server. */
+  public java.io.File caCertificate() {
+    return dir.resolve("ca.crt").toFile();
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
@@ -46,6 +78,10 @@ public final class RedisServerProcess implements AutoCloseable {
   private void startProcess() throws IOException {
     List<String> command = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
         "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--daemonize", "no"));
+    if (tls) {
+      command.addAll(List.of("--port", "0", "--tls-port", String.valueOf(port), "--tls-cert-file", dir + "/server.crt",
+          "--tls-key-file", dir + "/server.key", "--tls-ca-cert-file", dir + "/ca.crt", "--tls-auth-clients", "no"));
+    }
     command.addAll(extraArgs);
     process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(new File(dir.toFile(), "server.log")).start();
     Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));

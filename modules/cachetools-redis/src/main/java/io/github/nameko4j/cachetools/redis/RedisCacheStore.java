@@ -112,7 +112,11 @@ public final class RedisCacheStore implements CacheStore {
 
   private static RedisClient standaloneClient(Builder b) {
     RedisClient c = RedisClient.create();
-    c.setOptions(ClientOptions.builder()
+    ClientOptions.Builder options = ClientOptions.builder();
+    if (b.trustedCertificates != null) {
+      options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider().trustManager(b.trustedCertificates).build());
+    }
+    c.setOptions(options
         .autoReconnect(true)
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
@@ -325,6 +329,7 @@ public final class RedisCacheStore implements CacheStore {
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration openCircuit = DEFAULT_OPEN_CIRCUIT;
+    private java.io.File trustedCertificates;
 
     private Builder(String namespace) {
       this.namespace = Names.require("namespace", namespace);
@@ -369,6 +374,15 @@ public final class RedisCacheStore implements CacheStore {
     /** A Lettuce cluster client the user owns (and closes). */
     public Builder client(RedisClusterClient client) {
       this.userClient = Objects.requireNonNull(client, "client must not be null");
+      return this;
+    }
+
+    /** For {@code rediss://}: trust the certificates in this PEM file (e.g. a private CA) besides the JDK's. */
+    public Builder trustedCertificates(java.io.File pemFile) {
+      if (pemFile == null || !pemFile.isFile()) {
+        throw new IllegalArgumentException("trustedCertificates must be a readable PEM file, was " + pemFile);
+      }
+      this.trustedCertificates = pemFile;
       return this;
     }
 

@@ -35,6 +35,22 @@ class RedisAuthAndClusterIT {
   }
 
   @Test
+  void worksOverTlsWithAPrivateCaAndRefusesAnUntrustedServer() {
+    try (RedisServerProcess redis = RedisServerProcess.startTls()) {
+      String uri = "rediss://127.0.0.1:" + redis.port();
+      try (RedisCacheStore trusted = RedisCacheStore.builder("tls").uri(uri).trustedCertificates(redis.caCertificate())
+              .commandTimeout(TIMEOUT).connectTimeout(Duration.ofSeconds(3)).build();
+          RedisCacheStore untrusted = RedisCacheStore.builder("tls").uri(uri).commandTimeout(TIMEOUT)
+              .connectTimeout(Duration.ofSeconds(3)).build()) {
+        trusted.put("k", bytes("over tls"), Duration.ofMinutes(1)).join();
+        assertThat(trusted.get("k").join()).isEqualTo(bytes("over tls"));
+        assertThat(untrusted.get("k").join()).isNull(); // certificate not trusted: a miss
+        assertThat(redis.cli("--tls", "--cacert", redis.caCertificate().toString(), "EXISTS", "nameko4j:tls:k")).isEqualTo("1");
+      }
+    }
+  }
+
+  @Test
   void worksOnAThreeMasterCluster() throws Exception {
     List<RedisServerProcess> nodes = new ArrayList<>();
     try {
