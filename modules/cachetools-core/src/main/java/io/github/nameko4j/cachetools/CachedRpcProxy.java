@@ -72,6 +72,14 @@ public final class CachedRpcProxy {
     return invoker.invoke(method, args, kwargs);
   }
 
+  /**
+   * Calls {@code method(*args, **kwargs)} through the cache without waiting, saying whether the
+   * service or the cache answered, and why the cache did.
+   */
+  public CompletableFuture<CachedReply> callDetailedAsync(String method, List<?> args, Map<String, ?> kwargs) {
+    return invoker.invokeDetailed(method, args, kwargs);
+  }
+
   /** Removes the cached reply of {@code method(*args, **kwargs)}, if any. */
   public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
     return invoker.delete(invoker.keyOf(method, args, kwargs));

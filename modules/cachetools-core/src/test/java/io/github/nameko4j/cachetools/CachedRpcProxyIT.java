@@ -86,6 +86,23 @@ class CachedRpcProxyIT {
   }
 
   @Test
+  void detailedRepliesSayWhereTheyCameFromAndWhy() throws Exception {
+    CachedRpcProxy proxy = proxy(InMemoryCacheStore.create(), CachePolicy.custom().failoverTimeout(Duration.ofMillis(200)).build());
+    CachedReply fresh = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
+    assertThat(fresh.source()).isEqualTo(CachedReply.Source.SERVICE);
+    assertThat(fresh.fallbackCause()).isEmpty();
+    backend.delayMillis = 1000;
+    CachedReply slow = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
+    assertThat(slow.source()).isEqualTo(CachedReply.Source.CACHE);
+    assertThat(slow.fallbackCause()).containsInstanceOf(java.util.concurrent.TimeoutException.class);
+    backend.delayMillis = 0;
+    backend.failing = true;
+    CachedReply failed = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
+    assertThat(failed.value()).isEqualTo("d");
+    assertThat(failed.fallbackCause()).containsInstanceOf(RemoteServiceException.class);
+  }
+
+  @Test
   void aReplyArrivingAfterTheFailoverTimeoutStillRefreshesTheCache() {
     InMemoryCacheStore store = InMemoryCacheStore.create();
     CachedRpcProxy proxy = proxy(store, CachePolicy.custom().failoverTimeout(Duration.ofMillis(300)).build());

@@ -1,6 +1,7 @@
 package io.github.nameko4j.cachetools.internal;
 
 import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.cachetools.CachedReply;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.CodecException;
@@ -91,6 +92,11 @@ public final class CachingInvoker {
    * @throws IllegalArgumentException a null or invalid method name, or null args/kwargs
    */
   public CompletableFuture<Object> invoke(String method, List<?> args, Map<String, ?> kwargs) {
+    return invokeDetailed(method, args, kwargs).thenApply(CachedReply::value);
+  }
+
+  /** As {@link #invoke}, saying where the reply came from. */
+  public CompletableFuture<CachedReply> invokeDetailed(String method, List<?> args, Map<String, ?> kwargs) {
     Names.require("method", method);
     Objects.requireNonNull(args, "args must not be null (use List.of())");
     Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");
@@ -105,27 +111,27 @@ public final class CachingInvoker {
     return mode == Mode.CACHED ? cached(method, args, kwargs, key, policy) : cacheFirst(method, args, kwargs, key, policy);
   }
 
-  private CompletableFuture<Object> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+  private CompletableFuture<CachedReply> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
     return lookup(key).thenCompose(hit -> {
       if (hit != null && clock.millis() < hit.freshUntil) {
-        return CompletableFuture.completedFuture(hit.value);
+        return CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null));
       }
       return client.callAsync(service, method, args, kwargs).thenApply(value -> {
         save(key, method, value, policy);
-        return value;
+        return CachedReply.of(value, CachedReply.Source.SERVICE, null);
       });
     });
   }
 
-  private CompletableFuture<Object> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+  private CompletableFuture<CachedReply> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
     CompletableFuture<Object> rpc = client.callAsync(service, method, args, kwargs);
     CompletableFuture<Hit> hit = lookup(key);
-    CompletableFuture<Object> result = new CompletableFuture<>();
+    CompletableFuture<CachedReply> result = new CompletableFuture<>();
     rpc.whenComplete((value, error) -> {
       if (error == null) {
         // Saved even when the caller was already answered from the cache: a late reply refreshes it.
         save(key, method, value, policy);
-        result.complete(value);
+        result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null));
         return;
       }
       Throwable cause = unwrap(error);
@@ -138,17 +144,18 @@ public final class CachingInvoker {
           result.completeExceptionally(cause);
         } else {
           LOG.debug("{}.{} failed ({}); answered from the cache", service, method, cause.toString());
-          result.complete(h.value);
+          result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause));
         }
       });
     });
     Duration failover = policy.failoverTimeout();
     if (!failover.isZero()) {
       limiter(failover).executeCompletionStage(scheduler, rpc::copy).whenComplete((v, error) -> {
-        if (error != null && unwrap(error) instanceof TimeoutException) {
+        Throwable cause = error == null ? null : unwrap(error);
+        if (cause instanceof TimeoutException) {
           // Nothing cached: keep waiting for the service, like a plain call.
           hit.thenAccept(h -> {
-            if (h != null && result.complete(h.value)) {
+            if (h != null && result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause))) {
               LOG.debug("{}.{} did not answer within {} ms; answered from the cache", service, method, failover.toMillis());
             }
           });
