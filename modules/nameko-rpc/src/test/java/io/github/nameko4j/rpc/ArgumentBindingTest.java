@@ -71,6 +71,13 @@ class ArgumentBindingTest {
   }
 
   @Test
+  void errorObjectsNameTheRealFailureNotTheFutureWrapper() {
+    Map<String, Object> error = io.github.nameko4j.rpc.internal.Errors.toErrorObject(
+        new java.util.concurrent.CompletionException(new IllegalStateException("real")));
+    assertThat(error).containsEntry("exc_type", "IllegalStateException").containsEntry("value", "real");
+  }
+
+  @Test
   void mapsJavaNamesToSnakeCase() {
     assertThat(Names.snakeCase("doSomething")).isEqualTo("do_something");
     assertThat(Names.snakeCase("getHTTPCode")).isEqualTo("get_http_code");

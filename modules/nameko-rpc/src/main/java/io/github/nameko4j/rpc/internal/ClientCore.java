@@ -189,8 +189,12 @@ public final class ClientCore implements AutoCloseable {
 
     @Override
     public void handleNack(long deliveryTag, boolean multiple) {
+      // Some brokers (Qpid) nack an unroutable mandatory publish around its basic.return: give the
+      // return a moment to classify the failure as an unknown service. Nacks are rare otherwise.
       for (String correlationId : forget(deliveryTag, multiple)) {
-        fail(correlationId, new TransportException("broker refused the request (publisher nack)"));
+        timer.schedule(
+            () -> fail(correlationId, new TransportException("broker refused the request (publisher nack)")),
+            200, TimeUnit.MILLISECONDS);
       }
     }
 

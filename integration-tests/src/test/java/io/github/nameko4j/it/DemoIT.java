@@ -1,0 +1,86 @@
+package io.github.nameko4j.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.nameko4j.examples.Demo;
+import io.github.nameko4j.testsupport.TestServices;
+import io.github.nameko4j.testsupport.TestServicesExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The README's first command, checked on what the demo reports, in both modes. */
+@ExtendWith(TestServicesExtension.class)
+class DemoIT {
+
+  private static List<Demo.Row> step(Demo.Report report, int step, String method) {
+    return report.rows().stream().filter(r -> r.step() == step && r.method().equals(method)).collect(Collectors.toList());
+  }
+
+  /** What must hold in both modes. */
+  private static void checkStory(Demo.Report report) {
+    assertThat(step(report, 1, "do_something")).isNotEmpty().allMatch(r -> r.source().equals("service"));
+    assertThat(step(report, 1, "do_something").stream().map(Demo.Row::replica).distinct()).containsExactlyInAnyOrder("A", "B");
+    // slow service: answered from the cache after the 500 ms failover timeout, not after 3 s
+    assertThat(step(report, 2, "do_something")).hasSize(2).allSatisfy(r -> {
+      assertThat(r.source()).isEqualTo("cache");
+      assertThat(r.because()).contains("no answer within 500 ms");
+      assertThat(r.millis()).isBetween(450L, 1500L);
+    });
+    assertThat(step(report, 2, "lookup")).allMatch(r -> r.source().equals("cache") && r.millis() < 450);
+    // stopped service: cached arguments still answered, a new one fails after the call timeout
+    List<Demo.Row> stopped = step(report, 3, "do_something");
+    assertThat(stopped).filteredOn(r -> r.argument().equals("hi")).hasSize(2).allMatch(r -> r.source().equals("cache"));
+    assertThat(stopped).filteredOn(r -> r.argument().equals("never-asked")).singleElement()
+        .satisfies(r -> assertThat(r.reply()).startsWith("RpcTimeoutException"))
+        .satisfies(r -> assertThat(r.source()).isEqualTo("error"));
+    assertThat(step(report, 3, "lookup")).allMatch(r -> r.source().equals("cache"));
+  }
+
+  @Test
+  void embeddedModeTellsTheWholeStoryWithNothingInstalled() {
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    Demo.Report report = Demo.run(null, null, new PrintStream(text, true, StandardCharsets.UTF_8));
+    checkStory(report);
+    assertThat(report.sharedCache()).isFalse();
+    assertThat(report.broker()).startsWith("embedded AMQP broker");
+    // without a shared cache, each replica asked for "hi" itself
+    assertThat(step(report, 1, "lookup")).allMatch(r -> r.source().equals("service"));
+    assertThat(text.toString(StandardCharsets.UTF_8)).contains("1. other_service is healthy", "3. other_service stops", "from the cache");
+  }
+
+  @Test
+  void realServicesModeSharesTheCacheBetweenReplicas(TestServices services) {
+    Demo.Report report = Demo.run(services.amqpUri(), services.redisUri(), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    checkStory(report);
+    assertThat(report.sharedCache()).isTrue();
+    // CacheFirst across replicas: the other replica's first lookup was a hit in Redis
+    List<Demo.Row> lookups = step(report, 1, "lookup");
+    assertThat(lookups).filteredOn(r -> r.source().equals("service")).hasSize(1);
+    assertThat(lookups).filteredOn(r -> r.source().equals("cache")).isNotEmpty()
+        .allMatch(r -> !r.replica().equals(lookups.get(0).replica()));
+  }
+
+  @Test
+  void theJarRunsAsTheReadmeSaysAndExitsZero() throws Exception {
+    Path jar = Path.of("..", "modules", "examples", "target", "nameko-demo.jar");
+    assertThat(jar).exists();
+    Path out = Files.createTempFile("demo", ".out");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString())
+        .redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().remove("AMQP_URI");
+    pb.environment().remove("REDIS_URI");
+    Process p = pb.start();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    String text = Files.readString(out);
+    assertThat(p.exitValue()).as(text).isZero();
+    assertThat(text).contains("embedded AMQP broker", "replica A", "replica B", "cache", "[no answer within 500 ms]");
+  }
+}

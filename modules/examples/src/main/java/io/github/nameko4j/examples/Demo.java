@@ -1,0 +1,198 @@
+package io.github.nameko4j.examples;
+
+import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.InMemoryCacheStore;
+import io.github.nameko4j.cachetools.redis.RedisCacheStore;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.NamekoRpcServer;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The demo: {@code other_service}, two replicas of {@code demo} calling it through the caching
+ * proxies, and a driver calling {@code demo} while {@code other_service} is healthy, slow, then
+ * stopped. Runs on an embedded broker and in-process caches by default; {@code --amqp URI} /
+ * {@code --redis URI} (or AMQP_URI / REDIS_URI) use a real RabbitMQ and a shared Redis.
+ */
+public final class Demo {
+  /** One call the driver made. */
+  public record Row(int step, String method, String argument, String replica, String source, String reply, String because, long millis) {}
+
+  /** What the demo did, for its test. */
+  public record Report(String broker, boolean sharedCache, List<Row> rows, int otherServiceCalls) {
+    public long count(String source) {
+      return rows.stream().filter(r -> r.source().equals(source)).count();
+    }
+  }
+
+  private final PrintStream out;
+  private final List<Row> rows = new ArrayList<>();
+
+  private Demo(PrintStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    String amqp = System.getenv("AMQP_URI");
+    String redis = System.getenv("REDIS_URI");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--amqp" -> amqp = value(args, ++i);
+        case "--redis" -> redis = value(args, ++i);
+        case "--embedded" -> {
+          amqp = null;
+          redis = null;
+        }
+        default -> {
+          System.err.println("usage: java -jar nameko-demo.jar [--amqp URI] [--redis URI] [--embedded]");
+          System.exit(64);
+        }
+      }
+    }
+    run(blankToNull(amqp), blankToNull(redis), System.out);
+    System.exit(0);
+  }
+
+  private static String value(String[] args, int i) {
+    if (i >= args.length) {
+      System.err.println("missing value for " + args[i - 1]);
+      System.exit(64);
+    }
+    return args[i];
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+
+  /** Runs the whole story; {@code amqpUri} or {@code redisUri} null means embedded / in-process. */
+  public static Report run(String amqpUri, String redisUri, PrintStream out) {
+    return new Demo(out).story(amqpUri, redisUri);
+  }
+
+  private Report story(String amqpUri, String redisUri) {
+    String runId = UUID.randomUUID().toString().substring(0, 8);
+    EmbeddedBroker embedded = amqpUri == null ? EmbeddedBroker.start() : null;
+    String amqp = embedded != null ? embedded.uri() : amqpUri;
+    String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + io.github.nameko4j.rpc.internal.AmqpUris.redact(amqp);
+    String cacheText = redisUri == null
+        ? "in-process cache per replica (no Redis: replicas do not share it)"
+        : "Redis " + redactRedis(redisUri) + ", shared by both replicas (namespace demo-" + runId + ")";
+    OtherService target = new OtherService();
+    List<AutoCloseable> resources = new ArrayList<>();
+    try {
+      out.println("nameko-cachetools for Java: demo");
+      out.println("  broker: " + brokerText);
+      out.println("  cache:  " + cacheText);
+      out.println("  demo replicas A and B call other_service: do_something through a CachedRpcProxy (failover");
+      out.println("  timeout " + DemoService.FAILOVER_TIMEOUT.toMillis() + " ms), lookup through a CacheFirstRpcProxy (ttl "
+          + DemoService.LOOKUP_TTL.toSeconds() + " s).");
+      NamekoRpcServer other = NamekoRpcServer.builder().uri(amqp).service("other_service", target).start();
+      for (String replica : List.of("A", "B")) {
+        NamekoRpcClient rpc = NamekoRpcClient.builder().uri(amqp).callerName("demo").callTimeout(Duration.ofSeconds(2)).build();
+        resources.add(0, rpc);
+        CacheStore store = redisUri == null ? InMemoryCacheStore.create()
+            : RedisCacheStore.builder("demo-" + runId).uri(redisUri).commandTimeout(Duration.ofMillis(200)).build();
+        resources.add(0, store);
+        resources.add(0, NamekoRpcServer.builder().uri(amqp).service("demo", new DemoService(replica, rpc, store)).maxWorkers(1).start());
+      }
+      try (NamekoRpcClient driver = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(15)).build()) {
+        out.println();
+        out.println("1. other_service is healthy");
+        callUntilBothReplicas(driver, 1, "do_something", "hi");
+        callUntilBothReplicas(driver, 1, "lookup", "hi");
+
+        out.println();
+        out.println("2. other_service turns slow: each answer now takes 3 s");
+        target.delayMillis = 3000;
+        call(driver, 2, "do_something", "hi");
+        call(driver, 2, "do_something", "hi");
+        call(driver, 2, "lookup", "hi");
+        call(driver, 2, "lookup", "hi");
+
+        out.println();
+        out.println("3. other_service stops (its queue stays, with nobody consuming it)");
+        other.stop(Duration.ofMillis(200));
+        call(driver, 3, "do_something", "hi");
+        call(driver, 3, "do_something", "hi");
+        call(driver, 3, "do_something", "never-asked");
+        call(driver, 3, "lookup", "hi");
+      }
+      Report report = new Report(brokerText, redisUri != null, List.copyOf(rows), target.calls.get());
+      out.println();
+      out.printf("%d calls: %d answered by other_service, %d from the cache, %d failed; other_service was asked %d times.%n",
+          rows.size(), report.count("service"), report.count("cache"), report.count("error"), report.otherServiceCalls());
+      out.println(redisUri == null
+          ? "Each replica had its own cache, so each asked other_service once before it could fail over. With --redis they share one."
+          : "The replicas shared one Redis cache: what one replica cached, the other answered from.");
+      return report;
+    } finally {
+      for (AutoCloseable r : resources) {
+        try {
+          r.close();
+        } catch (Exception e) {
+          // shutting down: nothing to do
+        }
+      }
+      cleanUp(amqp, redisUri, runId);
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  private void callUntilBothReplicas(NamekoRpcClient driver, int step, String method, String argument) {
+    java.util.Set<Object> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 8 && seen.size() < 2; i++) {
+      seen.add(call(driver, step, method, argument).replica());
+    }
+  }
+
+  private Row call(NamekoRpcClient driver, int step, String method, String argument) {
+    long start = System.nanoTime();
+    Map<?, ?> reply = (Map<?, ?>) driver.call("demo", method, argument);
+    long millis = Duration.ofNanos(System.nanoTime() - start).toMillis();
+    Row row = new Row(step, method, argument, String.valueOf(reply.get("replica")), String.valueOf(reply.get("source")),
+        String.valueOf(reply.get("reply")), reply.get("because") == null ? null : String.valueOf(reply.get("because")), millis);
+    rows.add(row);
+    out.printf("   demo.%-12s %-15s replica %s  %-7s %5d ms  %s%s%n", method, "(\"" + argument + "\")", row.replica(), row.source(),
+        millis, row.reply(), row.because() == null ? "" : "  [" + row.because() + "]");
+    return row;
+  }
+
+  /** Leaves nothing behind on a real broker or Redis. */
+  private static void cleanUp(String amqp, String redisUri, String runId) {
+    try {
+      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      f.setUri(amqp);
+      f.setConnectionTimeout(2000);
+      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
+        ch.queueDelete("rpc-demo");
+        ch.queueDelete("rpc-other_service");
+      }
+    } catch (Exception e) {
+      // best effort
+    }
+    if (redisUri != null) {
+      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redisUri);
+      try (var connection = client.connect()) {
+        List<String> keys = connection.sync().keys("nameko4j:demo-" + runId + ":*");
+        if (!keys.isEmpty()) {
+          connection.sync().del(keys.toArray(new String[0]));
+        }
+      } catch (RuntimeException e) {
+        // best effort
+      } finally {
+        client.shutdown();
+      }
+    }
+  }
+
+  private static String redactRedis(String uri) {
+    return uri.replaceAll("://([^:@/]*):[^@/]*@", "://$1:***@");
+  }
+}
