@@ -131,6 +131,16 @@ public final class RedisServerProcess implements AutoCloseable {
     }
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open, nothing answers, as a hung Redis. */
+  public void pause() {
+    run(List.of("kill", "-STOP", String.valueOf(process.pid())));
+  }
+
+  /** Thaws a {@link #pause()}d server (SIGCONT). */
+  public void resume() {
+    run(List.of("kill", "-CONT", String.valueOf(process.pid())));
+  }
+
   /** Starts it again on the same port, empty. */
   public void restart() {
     kill();

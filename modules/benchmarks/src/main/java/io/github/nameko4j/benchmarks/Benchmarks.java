@@ -1,0 +1,415 @@
+package io.github.nameko4j.benchmarks;
+
+import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
+import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.cachetools.CachedRpcProxy;
+import io.github.nameko4j.cachetools.InMemoryCacheStore;
+import io.github.nameko4j.cachetools.KryoValueCodec;
+import io.github.nameko4j.cachetools.redis.RedisCacheStore;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.RedisServerProcess;
+import io.github.nameko4j.testsupport.TestServices;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs every row with its baseline in the same run, alternating rounds so that drift on a shared
+ * machine hits both sides alike, and writes a Markdown table. {@code --quick} (default) takes a few
+ * minutes; {@code --full} gives tighter numbers.
+ */
+public final class Benchmarks {
+  record Row(String id, String what, String ours, String baseline, String ratio, String target, String met) {}
+
+  private final boolean full;
+  private final List<Row> rows = new ArrayList<>();
+  private final String amqp = amqpUri();
+  private final String redisUri = TestServices.get().redisUri();
+  private final String runId = UUID.randomUUID().toString().substring(0, 6);
+
+  private Benchmarks(boolean full) {
+    this.full = full;
+  }
+
+  static String amqpUri() {
+    return TestServices.get().amqpUri();
+  }
+
+  /** The service the round-trip rows call. */
+  public static class Echo {
+    @Rpc
+    public Object echo(Object x) {
+      return x;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean full = List.of(args).contains("--full");
+    Path out = Path.of("BENCHMARKS.md");
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--out")) {
+        out = Path.of(args[++i]);
+      }
+    }
+    Benchmarks b = new Benchmarks(full);
+    long start = System.nanoTime();
+    b.rpcRoundTrip();
+    b.cacheHits();
+    b.cachedMiss();
+    b.codecs();
+    b.failoverPrecision();
+    b.redisOutage();
+    String table = b.markdown(Duration.ofNanos(System.nanoTime() - start));
+    Files.writeString(out, table);
+    System.out.println(table);
+    System.out.println("written to " + out.toAbsolutePath());
+    System.exit(0);
+  }
+
+  private int rounds() {
+    return full ? 8 : 3;
+  }
+
+  private static String f1(double v) {
+    return String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  private static String f2(double v) {
+    return String.format(Locale.ROOT, "%.2f", v);
+  }
+
+  private static String met(boolean ok) {
+    return ok ? "yes" : "**no**";
+  }
+
+  private static void log(String what) {
+    System.err.println("[bench] " + what);
+  }
+
+  interface Call {
+    void run(int i) throws Exception;
+  }
+
+  /** Mean latency in µs of {@code calls} sequential calls. */
+  private static double sequential(Call call, int calls, int offset) throws Exception {
+    long start = System.nanoTime();
+    for (int i = 0; i < calls; i++) {
+      call.run(offset + i);
+    }
+    return (System.nanoTime() - start) / 1e3 / calls;
+  }
+
+  /** Calls per second with {@code callers} threads for {@code seconds}. */
+  private static double throughput(Call call, int callers, double seconds) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(callers);
+    AtomicLong done = new AtomicLong();
+    AtomicInteger seq = new AtomicInteger();
+    long deadline = System.nanoTime() + (long) (seconds * 1e9);
+    List<Future<?>> futures = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int t = 0; t < callers; t++) {
+      futures.add(pool.submit(() -> {
+        while (System.nanoTime() < deadline) {
+          call.run(seq.incrementAndGet());
+          done.incrementAndGet();
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : futures) {
+      f.get();
+    }
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    pool.shutdown();
+    return done.get() / elapsed;
+  }
+
+  /** Alternates A and B rounds; returns {mean A, mean B}. */
+  private double[] alternate(Call a, Call b, int callsPerRound) throws Exception {
+    double sumA = 0;
+    double sumB = 0;
+    for (int r = 0; r < rounds(); r++) {
+      sumA += sequential(a, callsPerRound, r * callsPerRound);
+      sumB += sequential(b, callsPerRound, r * callsPerRound);
+    }
+    return new double[] {sumA / rounds(), sumB / rounds()};
+  }
+
+  // Row 1
+  private void rpcRoundTrip() throws Exception {
+    log("1. RPC round trip vs raw AMQP echo");
+    String service = "bench_echo_" + runId;
+    byte[] replyBytes = "{\"result\":\"hello\",\"error\":null}".getBytes(StandardCharsets.UTF_8);
+    byte[] requestBytes = "{\"args\":[\"hello\"],\"kwargs\":{}}".getBytes(StandardCharsets.UTF_8);
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).maxWorkers(64).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).build();
+        RawEcho raw = new RawEcho(amqp, 64, replyBytes)) {
+      Call ours = i -> client.call(service, "echo", "hello");
+      Call base = i -> raw.call(requestBytes);
+      sequential(ours, 1000, 0);
+      sequential(base, 1000, 0);
+      double[] latency = alternate(ours, base, full ? 2000 : 500);
+      rows.add(new Row("1a", "RPC round trip, sequential (mean µs per call)", f1(latency[0]), f1(latency[1]) + " (raw AMQP echo)",
+          f2(latency[0] / latency[1]), "≤ 1.3", met(latency[0] / latency[1] <= 1.3)));
+      for (int callers : new int[] {8, 64}) {
+        double seconds = full ? 10 : 3;
+        double sumOurs = 0;
+        double sumRaw = 0;
+        for (int r = 0; r < rounds(); r++) {
+          sumOurs += throughput(ours, callers, seconds);
+          sumRaw += throughput(base, callers, seconds);
+        }
+        double o = sumOurs / rounds();
+        double b = sumRaw / rounds();
+        boolean is64 = callers == 64;
+        rows.add(new Row(is64 ? "1c" : "1b", "RPC throughput, " + callers + " callers (calls/s)", f1(o), f1(b) + " (raw AMQP echo)",
+            f2(o / b), is64 ? "≥ 0.8" : "(report)", is64 ? met(o / b >= 0.8) : "-"));
+      }
+    } finally {
+      deleteQueue("rpc-" + service);
+    }
+  }
+
+  // Row 2
+  private void cacheHits() throws Exception {
+    log("2. cache hits vs raw Lettuce GET / Caffeine");
+    String service = "bench_hit_" + runId;
+    RedisClient lettuce = RedisClient.create(redisUri);
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).build();
+        RedisCacheStore store = RedisCacheStore.builder("bench-" + runId).uri(redisUri).commandTimeout(Duration.ofSeconds(1)).build();
+        StatefulRedisConnection<byte[], byte[]> conn = lettuce.connect(ByteArrayCodec.INSTANCE)) {
+      CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(service).store(store).build();
+      proxy.call("echo", "hello");
+      Thread.sleep(200);
+      byte[] rawKey = ("bench-raw-" + runId).getBytes(StandardCharsets.UTF_8);
+      conn.sync().set(rawKey, new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 12, 5, 104, 101, 108, 108, 111});
+      List<Object> args = List.of("hello");
+      Call ours = i -> proxy.call("echo", args, Map.of());
+      Call base = i -> conn.sync().get(rawKey);
+      sequential(ours, 2000, 0);
+      sequential(base, 2000, 0);
+      double[] latency = alternate(ours, base, full ? 5000 : 1500);
+      rows.add(new Row("2a", "CacheFirstRpcProxy hit, Redis store (mean µs)", f1(latency[0]), f1(latency[1]) + " (Lettuce sync GET)",
+          f2(latency[0] / latency[1]), "≤ 1.3", met(latency[0] / latency[1] <= 1.3)));
+      conn.sync().del(rawKey);
+      lettuce.shutdown();
+    }
+    Collection<RunResult> results = jmh(InProcessHitBench.class.getSimpleName());
+    double proxyHit = score(results, "proxyHit", Map.of());
+    double caffeine = score(results, "caffeineGetAndDecode", Map.of());
+    rows.add(new Row("2b", "CacheFirstRpcProxy hit, in-process store (ns per hit)", f1(proxyHit),
+        f1(caffeine) + " (Caffeine getIfPresent + Kryo decode)", f2(proxyHit / caffeine), "(report)", "-"));
+  }
+
+  // Row 3
+  private void cachedMiss() throws Exception {
+    log("3. CachedRpcProxy miss vs plain call");
+    String service = "bench_miss_" + runId;
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).maxWorkers(16).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).build();
+        RedisCacheStore redis = RedisCacheStore.builder("bench-" + runId).uri(redisUri).commandTimeout(Duration.ofSeconds(1)).build()) {
+      for (Object[] variant : new Object[][] {{"in-process store", InMemoryCacheStore.builder().maximumSize(1_000_000).build()}, {"Redis store", redis}}) {
+        CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(service).store((io.github.nameko4j.cachetools.CacheStore) variant[1]).build();
+        String tag = UUID.randomUUID().toString().substring(0, 4);
+        Call ours = i -> proxy.call("echo", "miss-" + tag + "-" + i);
+        Call plain = i -> client.call(service, "echo", "plain-" + tag + "-" + i);
+        sequential(ours, 500, 1_000_000);
+        sequential(plain, 500, 1_000_000);
+        double[] latency = alternate(ours, plain, full ? 2000 : 500);
+        rows.add(new Row("3", "CachedRpcProxy miss, " + variant[0] + " (mean µs)", f1(latency[0]), f1(latency[1]) + " (plain RPC call)",
+            f2(latency[0] / latency[1]), "≤ 1.1", met(latency[0] / latency[1] <= 1.1)));
+      }
+    } finally {
+      deleteQueue("rpc-" + service);
+    }
+  }
+
+  // Row 4
+  private void codecs() throws Exception {
+    log("4. value codecs (JMH)");
+    Collection<RunResult> results = jmh(CodecBench.class.getSimpleName());
+    KryoValueCodec kryo = KryoValueCodec.create();
+    com.fasterxml.jackson.databind.ObjectMapper jackson = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (String shape : List.of("small", "nested400", "records1000")) {
+      Object value = CodecBench.shape(shape);
+      int kryoBytes = kryo.encode(value).length;
+      java.io.ByteArrayOutputStream jdk = new java.io.ByteArrayOutputStream();
+      try (java.io.ObjectOutputStream o = new java.io.ObjectOutputStream(jdk)) {
+        o.writeObject(value);
+      }
+      int jsonBytes = jackson.writeValueAsBytes(value).length;
+      double[] enc = new double[3];
+      double[] dec = new double[3];
+      String[] codecs = {"kryo", "jdk", "jackson"};
+      for (int c = 0; c < 3; c++) {
+        enc[c] = score(results, "encodeReply", Map.of("shape", shape, "codec", codecs[c]));
+        dec[c] = score(results, "decodeReply", Map.of("shape", shape, "codec", codecs[c]));
+      }
+      rows.add(new Row("4", "codec " + shape + ": encode / decode ns, bytes",
+          f1(enc[0]) + " / " + f1(dec[0]) + ", " + kryoBytes + " B",
+          "JDK " + f1(enc[1]) + " / " + f1(dec[1]) + ", " + jdk.size() + " B; Jackson " + f1(enc[2]) + " / " + f1(dec[2]) + ", " + jsonBytes + " B",
+          "vs JDK " + f2((enc[0] + dec[0]) / (enc[1] + dec[1])) + ", vs Jackson " + f2((enc[0] + dec[0]) / (enc[2] + dec[2])),
+          "(report)", "-"));
+    }
+  }
+
+  // Row 5
+  private void failoverPrecision() throws Exception {
+    log("5. failover precision with a hung service");
+    String service = "bench_hung_" + runId;
+    try (NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(2)).build()) {
+      CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(service)
+          .defaultPolicy(CachePolicy.custom().failoverTimeout(Duration.ofMillis(50)).build()).build();
+      try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).start()) {
+        proxy.call("echo", "cached");
+      }
+      // The service hangs: its queue is consumed by something that never replies.
+      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      f.setUri(amqp);
+      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
+        ch.basicConsume("rpc-" + service, true, new com.rabbitmq.client.DefaultConsumer(ch));
+        int total = full ? 5000 : 1000;
+        int callers = 8;
+        Stats stats = new Stats(total);
+        AtomicInteger wrong = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < callers; t++) {
+          futures.add(pool.submit(() -> {
+            for (int i = 0; i < total / callers; i++) {
+              long start = System.nanoTime();
+              Object reply = proxy.call("echo", "cached");
+              stats.add(System.nanoTime() - start);
+              if (!"cached".equals(reply)) {
+                wrong.incrementAndGet();
+              }
+            }
+            return null;
+          }));
+        }
+        for (Future<?> fu : futures) {
+          fu.get();
+        }
+        pool.shutdown();
+        double p99 = stats.percentileMillis(99);
+        rows.add(new Row("5", "failover, hung service, timeout 50 ms, " + stats.count() + " calls by " + callers + " callers (ms to cached reply)",
+            "p50 " + f1(stats.percentileMillis(50)) + ", p99 " + f1(p99) + ", max " + f1(stats.maxMillis()),
+            "the 50 ms timeout", f2(p99 / 50.0) + " (p99/50)", "p99 ≤ 55", met(p99 <= 55 && wrong.get() == 0)));
+      }
+    } finally {
+      deleteQueue("rpc-" + service);
+    }
+  }
+
+  // Row 6
+  private void redisOutage() throws Exception {
+    log("6. Redis outage");
+    String service = "bench_outage_" + runId;
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).build();
+        RedisCacheStore store = RedisCacheStore.builder("outage").uri(redis.uri()).build()) {
+      CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(service).store(store).build();
+      AtomicInteger seq = new AtomicInteger();
+      Call miss = i -> proxy.call("echo", "m" + seq.incrementAndGet());
+      sequential(miss, 300, 0);
+      double up = sequential(miss, full ? 1000 : 300, 0);
+      redis.pause(); // hung: connected, silent
+      Stats closed = new Stats(1000);
+      while (store.circuitState() == CircuitBreaker.State.CLOSED && closed.count() < 200) {
+        long start = System.nanoTime();
+        miss.run(0);
+        closed.add(System.nanoTime() - start);
+      }
+      double open = sequential(miss, full ? 1000 : 300, 0);
+      redis.resume();
+      double downUs = closed.meanMicros();
+      rows.add(new Row("6a", "Redis hung, circuit closed: CacheFirst miss (mean µs, " + closed.count() + " calls)", f1(downUs),
+          f1(up) + " (Redis up)", "+" + f1((downUs - up) / 1000) + " ms", "added ≤ 20 ms (the command timeout)",
+          met((downUs - up) / 1000 <= 20 * 1.25)));
+      rows.add(new Row("6b", "Redis hung, circuit open: CacheFirst miss (mean µs)", f1(open), f1(up) + " (Redis up)",
+          "+" + f1((open - up) / 1000) + " ms", "added ~0", met((open - up) / 1000 <= 1)));
+    } finally {
+      deleteQueue("rpc-" + service);
+    }
+  }
+
+  private Collection<RunResult> jmh(String include) throws Exception {
+    OptionsBuilder options = new OptionsBuilder();
+    options.include(include).forks(1)
+        .warmupIterations(full ? 3 : 1).warmupTime(TimeValue.seconds(1))
+        .measurementIterations(full ? 5 : 2).measurementTime(TimeValue.seconds(1))
+        .jvmArgsAppend("-Dlogback.configurationFile=none", "-DAMQP_URI=" + amqp, "-DREDIS_URI=" + redisUri)
+        .shouldFailOnError(true);
+    return new Runner(options.build()).run();
+  }
+
+  private static double score(Collection<RunResult> results, String method, Map<String, String> params) {
+    for (RunResult r : results) {
+      String label = r.getParams().getBenchmark();
+      if (!label.endsWith("." + method)) {
+        continue;
+      }
+      boolean match = true;
+      for (Map.Entry<String, String> p : params.entrySet()) {
+        match &= p.getValue().equals(r.getParams().getParam(p.getKey()));
+      }
+      if (match) {
+        return r.getPrimaryResult().getScore();
+      }
+    }
+    throw new IllegalStateException("no JMH result for " + method + " " + params);
+  }
+
+  private void deleteQueue(String queue) {
+    try {
+      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      f.setUri(amqp);
+      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
+        ch.queueDelete(queue);
+      }
+    } catch (Exception e) {
+      // best effort
+    }
+  }
+
+  private String markdown(Duration took) {
+    StringBuilder s = new StringBuilder();
+    s.append("Benchmarks, ").append(full ? "full" : "quick").append(" mode, ").append(LocalDate.now()).append(": ")
+        .append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+        .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version"))
+        .append(", ").append(System.getProperty("os.name")).append("; took ").append(took.toSeconds()).append(" s.\n")
+        .append("Every ratio is ours / a baseline measured in the same run (lower is better for times, higher for throughput).\n\n")
+        .append("| # | measurement | ours | baseline | ratio | target | met |\n")
+        .append("|---|---|---|---|---|---|---|\n");
+    for (Row r : rows) {
+      s.append("| ").append(r.id()).append(" | ").append(r.what()).append(" | ").append(r.ours()).append(" | ").append(r.baseline())
+          .append(" | ").append(r.ratio()).append(" | ").append(r.target()).append(" | ").append(r.met()).append(" |\n");
+    }
+    return s.toString();
+  }
+}

@@ -1,0 +1,46 @@
+package io.github.nameko4j.benchmarks;
+
+import java.util.Arrays;
+
+/** Latency samples in nanoseconds. */
+final class Stats {
+  private final long[] samples;
+  private int n;
+
+  Stats(int capacity) {
+    samples = new long[capacity];
+  }
+
+  synchronized void add(long nanos) {
+    if (n < samples.length) {
+      samples[n++] = nanos;
+    }
+  }
+
+  synchronized double percentileMillis(double p) {
+    long[] sorted = Arrays.copyOf(samples, n);
+    Arrays.sort(sorted);
+    int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
+    return sorted[index] / 1e6;
+  }
+
+  synchronized double meanMicros() {
+    long sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += samples[i];
+    }
+    return n == 0 ? 0 : sum / 1e3 / n;
+  }
+
+  synchronized double maxMillis() {
+    long max = 0;
+    for (int i = 0; i < n; i++) {
+      max = Math.max(max, samples[i]);
+    }
+    return max / 1e6;
+  }
+
+  synchronized int count() {
+    return n;
+  }
+}
