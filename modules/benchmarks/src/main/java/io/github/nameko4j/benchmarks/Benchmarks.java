@@ -90,7 +90,15 @@ public final class Benchmarks {
   }
 
   private int rounds() {
-    return full ? 8 : 3;
+    return full ? 30 : 10;
+  }
+
+  /** Runs {@code call} for {@code seconds} so the JIT has compiled the whole path before measuring. */
+  private static void warmUp(Call call, double seconds) throws Exception {
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    for (int i = 0; System.nanoTime() < end; i++) {
+      call.run(-1 - i);
+    }
   }
 
   private static String f1(double v) {
@@ -147,7 +155,7 @@ public final class Benchmarks {
     return done.get() / elapsed;
   }
 
-  /** Alternates A and B rounds; returns {mean A, mean B}. */
+  /** Alternates A and B in short rounds, so drift hits both alike; returns {mean A, mean B}. */
   private double[] alternate(Call a, Call b, int callsPerRound) throws Exception {
     double sumA = 0;
     double sumB = 0;
@@ -169,21 +177,22 @@ public final class Benchmarks {
         RawEcho raw = new RawEcho(amqp, 64, replyBytes)) {
       Call ours = i -> client.call(service, "echo", "hello");
       Call base = i -> raw.call(requestBytes);
-      sequential(ours, 1000, 0);
-      sequential(base, 1000, 0);
-      double[] latency = alternate(ours, base, full ? 2000 : 500);
+      warmUp(ours, full ? 15 : 6);
+      warmUp(base, full ? 15 : 6);
+      double[] latency = alternate(ours, base, full ? 300 : 200);
       rows.add(new Row("1a", "RPC round trip, sequential (mean µs per call)", f1(latency[0]), f1(latency[1]) + " (raw AMQP echo)",
           f2(latency[0] / latency[1]), "≤ 1.3", met(latency[0] / latency[1] <= 1.3)));
       for (int callers : new int[] {8, 64}) {
-        double seconds = full ? 10 : 3;
+        double seconds = full ? 5 : 2;
         double sumOurs = 0;
         double sumRaw = 0;
-        for (int r = 0; r < rounds(); r++) {
+        int throughputRounds = full ? 6 : 3;
+        for (int r = 0; r < throughputRounds; r++) {
           sumOurs += throughput(ours, callers, seconds);
           sumRaw += throughput(base, callers, seconds);
         }
-        double o = sumOurs / rounds();
-        double b = sumRaw / rounds();
+        double o = sumOurs / throughputRounds;
+        double b = sumRaw / throughputRounds;
         boolean is64 = callers == 64;
         rows.add(new Row(is64 ? "1c" : "1b", "RPC throughput, " + callers + " callers (calls/s)", f1(o), f1(b) + " (raw AMQP echo)",
             f2(o / b), is64 ? "≥ 0.8" : "(report)", is64 ? met(o / b >= 0.8) : "-"));
@@ -210,15 +219,15 @@ public final class Benchmarks {
       List<Object> args = List.of("hello");
       Call ours = i -> proxy.call("echo", args, Map.of());
       Call base = i -> conn.sync().get(rawKey);
-      sequential(ours, 2000, 0);
-      sequential(base, 2000, 0);
-      double[] latency = alternate(ours, base, full ? 5000 : 1500);
+      warmUp(ours, full ? 10 : 4);
+      warmUp(base, full ? 10 : 4);
+      double[] latency = alternate(ours, base, full ? 1000 : 500);
       rows.add(new Row("2a", "CacheFirstRpcProxy hit, Redis store (mean µs)", f1(latency[0]), f1(latency[1]) + " (Lettuce sync GET)",
           f2(latency[0] / latency[1]), "≤ 1.3", met(latency[0] / latency[1] <= 1.3)));
       conn.sync().del(rawKey);
       lettuce.shutdown();
     }
-    Collection<RunResult> results = jmh(InProcessHitBench.class.getSimpleName());
+    Collection<RunResult> results = jmh(InProcessHitBench.class.getSimpleName(), full ? 5 : 4, full ? 5 : 3);
     double proxyHit = score(results, "proxyHit", Map.of());
     double caffeine = score(results, "caffeineGetAndDecode", Map.of());
     rows.add(new Row("2b", "CacheFirstRpcProxy hit, in-process store (ns per hit)", f1(proxyHit),
@@ -237,9 +246,9 @@ public final class Benchmarks {
         String tag = UUID.randomUUID().toString().substring(0, 4);
         Call ours = i -> proxy.call("echo", "miss-" + tag + "-" + i);
         Call plain = i -> client.call(service, "echo", "plain-" + tag + "-" + i);
-        sequential(ours, 500, 1_000_000);
-        sequential(plain, 500, 1_000_000);
-        double[] latency = alternate(ours, plain, full ? 2000 : 500);
+        warmUp(ours, full ? 10 : 4);
+        warmUp(plain, full ? 10 : 4);
+        double[] latency = alternate(ours, plain, full ? 300 : 200);
         rows.add(new Row("3", "CachedRpcProxy miss, " + variant[0] + " (mean µs)", f1(latency[0]), f1(latency[1]) + " (plain RPC call)",
             f2(latency[0] / latency[1]), "≤ 1.1", met(latency[0] / latency[1] <= 1.1)));
       }
@@ -251,7 +260,7 @@ public final class Benchmarks {
   // Row 4
   private void codecs() throws Exception {
     log("4. value codecs (JMH)");
-    Collection<RunResult> results = jmh(CodecBench.class.getSimpleName());
+    Collection<RunResult> results = jmh(CodecBench.class.getSimpleName(), full ? 3 : 2, full ? 5 : 2);
     KryoValueCodec kryo = KryoValueCodec.create();
     com.fasterxml.jackson.databind.ObjectMapper jackson = new com.fasterxml.jackson.databind.ObjectMapper();
     for (String shape : List.of("small", "nested400", "records1000")) {
@@ -293,7 +302,7 @@ public final class Benchmarks {
       try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
         ch.basicConsume("rpc-" + service, true, new com.rabbitmq.client.DefaultConsumer(ch));
         int total = full ? 5000 : 1000;
-        int callers = 8;
+        int callers = 2; // few, so the row measures timing precision, not 2-core CPU contention
         Stats stats = new Stats(total);
         AtomicInteger wrong = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(callers);
@@ -336,7 +345,7 @@ public final class Benchmarks {
       CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(service).store(store).build();
       AtomicInteger seq = new AtomicInteger();
       Call miss = i -> proxy.call("echo", "m" + seq.incrementAndGet());
-      sequential(miss, 300, 0);
+      warmUp(miss, 3);
       double up = sequential(miss, full ? 1000 : 300, 0);
       redis.pause(); // hung: connected, silent
       Stats closed = new Stats(1000);
@@ -358,11 +367,11 @@ public final class Benchmarks {
     }
   }
 
-  private Collection<RunResult> jmh(String include) throws Exception {
+  private Collection<RunResult> jmh(String include, int warmups, int measurements) throws Exception {
     OptionsBuilder options = new OptionsBuilder();
     options.include(include).forks(1)
-        .warmupIterations(full ? 3 : 1).warmupTime(TimeValue.seconds(1))
-        .measurementIterations(full ? 5 : 2).measurementTime(TimeValue.seconds(1))
+        .warmupIterations(warmups).warmupTime(TimeValue.seconds(1))
+        .measurementIterations(measurements).measurementTime(TimeValue.seconds(1))
         .jvmArgsAppend("-Dlogback.configurationFile=none", "-DAMQP_URI=" + amqp, "-DREDIS_URI=" + redisUri)
         .shouldFailOnError(true);
     return new Runner(options.build()).run();

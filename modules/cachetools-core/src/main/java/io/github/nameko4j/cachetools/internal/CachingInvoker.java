@@ -125,7 +125,9 @@ public final class CachingInvoker {
 
   private CompletableFuture<CachedReply> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
     CompletableFuture<Object> rpc = client.callAsync(service, method, args, kwargs);
-    CompletableFuture<Hit> hit = lookup(key);
+    // The store is read only when the cache may answer: on failure, or when the failover timer
+    // fires. A healthy call never waits for, or spends CPU on, a lookup.
+    java.util.function.Supplier<CompletableFuture<Hit>> hit = lazyLookup(key);
     CompletableFuture<CachedReply> result = new CompletableFuture<>();
     rpc.whenComplete((value, error) -> {
       if (error == null) {
@@ -139,12 +141,11 @@ public final class CachingInvoker {
         result.completeExceptionally(cause);
         return;
       }
-      hit.thenAccept(h -> {
+      hit.get().thenAccept(h -> {
         if (h == null) {
           result.completeExceptionally(cause);
-        } else {
+        } else if (result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause))) {
           LOG.debug("{}.{} failed ({}); answered from the cache", service, method, cause.toString());
-          result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause));
         }
       });
     });
@@ -154,7 +155,7 @@ public final class CachingInvoker {
         Throwable cause = error == null ? null : unwrap(error);
         if (cause instanceof TimeoutException) {
           // Nothing cached: keep waiting for the service, like a plain call.
-          hit.thenAccept(h -> {
+          hit.get().thenAccept(h -> {
             if (h != null && result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause))) {
               LOG.debug("{}.{} did not answer within {} ms; answered from the cache", service, method, failover.toMillis());
             }
@@ -163,6 +164,23 @@ public final class CachingInvoker {
       });
     }
     return result;
+  }
+
+  /** A lookup started on first use and shared by later uses. */
+  private java.util.function.Supplier<CompletableFuture<Hit>> lazyLookup(String key) {
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<Hit>> once = new java.util.concurrent.atomic.AtomicReference<>();
+    return () -> {
+      CompletableFuture<Hit> existing = once.get();
+      if (existing != null) {
+        return existing;
+      }
+      CompletableFuture<Hit> mine = new CompletableFuture<>();
+      if (!once.compareAndSet(null, mine)) {
+        return once.get();
+      }
+      lookup(key).whenComplete((h, e) -> mine.complete(e == null ? h : null));
+      return mine;
+    };
   }
 
   private TimeLimiter limiter(Duration timeout) {

@@ -27,7 +27,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -97,13 +96,15 @@ public final class ClientCore implements AutoCloseable {
       throw new TransportException("cannot set up RPC client on " + redactedUri + ": " + e.getMessage(), e);
     }
     connection.addShutdownListener(this::onShutdown);
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "nameko4j-client-timeouts-" + callerName);
-              t.setDaemon(true);
-              return t;
-            });
+    java.util.concurrent.ScheduledThreadPoolExecutor timeouts =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+          Thread t = new Thread(r, "nameko4j-client-timeouts-" + callerName);
+          t.setDaemon(true);
+          return t;
+        });
+    // Most timeouts are cancelled by their reply: drop them at once rather than hold them for 30 s.
+    timeouts.setRemoveOnCancelPolicy(true);
+    this.timer = timeouts;
   }
 
   /** Publishes a request and returns the future of its decoded result. */
@@ -119,7 +120,7 @@ public final class ClientCore implements AutoCloseable {
       return CompletableFuture.failedFuture(
           new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
     }
-    String correlationId = UUID.randomUUID().toString();
+    String correlationId = Ids.uuid();
     AMQP.BasicProperties props =
         new AMQP.BasicProperties.Builder()
             .contentType(CONTENT_TYPE)
@@ -155,7 +156,7 @@ public final class ClientCore implements AutoCloseable {
     if (context != null) {
       return Headers.fromContext(context.data(), context.callIdStack());
     }
-    return Headers.fromContext(contextData, List.of(callerName + ".call." + UUID.randomUUID()));
+    return Headers.fromContext(contextData, List.of(callerName + ".call." + Ids.uuid()));
   }
 
   private void fail(String correlationId, NamekoException error) {

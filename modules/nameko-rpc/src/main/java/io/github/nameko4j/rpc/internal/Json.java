@@ -118,7 +118,9 @@ public final class Json {
   public static Object decode(byte[] body, Charset charset) {
     Object tree;
     try {
-      tree = MAPPER.readValue(new String(body, charset), Object.class);
+      tree = java.nio.charset.StandardCharsets.UTF_8.equals(charset)
+          ? MAPPER.readValue(body, Object.class)
+          : MAPPER.readValue(new String(body, charset), Object.class);
     } catch (IOException | RuntimeException e) {
       throw new CodecException("invalid JSON: " + e.getMessage(), e);
     }

@@ -1,11 +1,23 @@
 package io.github.nameko4j.rpc.internal;
 
-import java.util.regex.Pattern;
-
 /** Naming rules shared by client and server. */
 public final class Names {
   // nameko routes on "<svc>.<method>" with a topic binding "<svc>.*": neither may contain '.', '*', '#' or spaces.
-  private static final Pattern VALID = Pattern.compile("[A-Za-z_][A-Za-z0-9_\\-]*");
+  // Checked by hand rather than by regex: this runs on every call.
+  private static boolean valid(String name) {
+    char first = name.charAt(0);
+    if (!(Character.isLetter(first) && first < 128 || first == '_')) {
+      return false;
+    }
+    for (int i = 1; i < name.length(); i++) {
+      char c = name.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   private Names() {}
 
@@ -41,7 +53,7 @@ public final class Names {
     if (name.isBlank()) {
       throw new IllegalArgumentException(what + " must not be blank");
     }
-    if (!VALID.matcher(name).matches()) {
+    if (!valid(name)) {
       throw new IllegalArgumentException(
           what + " '" + name + "' is not a valid nameko name (letters, digits, '_' and '-'; no '.', '*', '#' or spaces)");
     }

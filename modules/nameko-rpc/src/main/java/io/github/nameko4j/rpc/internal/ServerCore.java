@@ -162,7 +162,7 @@ public final class ServerCore implements AutoCloseable {
     Object[] values = ServiceMethods.bind(bound, (List<?>) args, (Map<String, ?>) kwargs);
     Map<String, Object> context = Headers.toContext(props.getHeaders());
     Object incomingStack = context.remove(Headers.CALL_ID_STACK);
-    List<String> stack = Headers.extend(incomingStack, service + "." + method + "." + UUID.randomUUID());
+    List<String> stack = Headers.extend(incomingStack, service + "." + method + "." + Ids.uuid());
     RpcContext rpcContext = RpcContext.of(service, method, stack, context);
     try {
       return rpcContext.callWith(() -> {
