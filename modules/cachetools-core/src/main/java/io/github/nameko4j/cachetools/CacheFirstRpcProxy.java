@@ -112,6 +112,28 @@ public final class CacheFirstRpcProxy {
     }
 
     /**
+     * Cross-replica stampede protection (opt-in): when several replicas miss on the same key at
+     * once, one takes a lease in the store (set-if-absent with expiry {@code lease}, released by
+     * its owner only) and calls the service; the others poll the store for its reply for at most
+     * {@code maxWait}, then call the service themselves. A crashed owner blocks nobody longer than
+     * {@code maxWait}. Within one process, concurrent misses always share one call.
+     *
+     * @param lease how long a lease lasts unless released; positive, at most 10 minutes
+     * @param maxWait how long the others wait; positive, at most {@code lease}
+     */
+    public Builder crossReplicaLease(java.time.Duration lease, java.time.Duration maxWait) {
+      if (lease == null || lease.isNegative() || lease.isZero() || lease.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+        throw new IllegalArgumentException("crossReplicaLease lease must be positive and at most 10 minutes, was " + lease);
+      }
+      if (maxWait == null || maxWait.isNegative() || maxWait.isZero() || maxWait.compareTo(lease) > 0) {
+        throw new IllegalArgumentException("crossReplicaLease maxWait must be positive and at most the lease (" + lease + "), was " + maxWait);
+      }
+      this.leaseTtl = lease;
+      this.leaseWait = maxWait;
+      return this;
+    }
+
+    /**
      * An untyped proxy.
      *
      * @throws IllegalStateException no service was set

@@ -29,6 +29,23 @@ public interface CacheStore extends AutoCloseable {
   /** Removes the value under {@code key}, if any. */
   CompletableFuture<Void> delete(String key);
 
+  /**
+   * Takes a short lease on {@code key} for {@code owner} unless someone holds it: set-if-absent
+   * with expiry, so a crashed owner's lease ends by itself. Used by the opt-in cross-replica
+   * stampede protection. Default: always granted (a store without leases protects nothing across
+   * processes, but never blocks anyone).
+   *
+   * @return true if {@code owner} now holds the lease
+   */
+  default CompletableFuture<Boolean> tryLease(String key, String owner, Duration ttl) {
+    return CompletableFuture.completedFuture(true);
+  }
+
+  /** Ends {@code owner}'s lease on {@code key}; a lease held by someone else is left alone. */
+  default CompletableFuture<Void> releaseLease(String key, String owner) {
+    return CompletableFuture.completedFuture(null);
+  }
+
   /** Releases what the store owns. Default: nothing. */
   @Override
   default void close() {}

@@ -36,6 +36,8 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Clock clock = Clock.systemUTC();
   ScheduledExecutorService scheduler;
   Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
+  Duration leaseTtl;
+  Duration leaseWait;
 
   CachingProxyBuilder(NamekoRpcClient client) {
     this.client = Objects.requireNonNull(client, "client must not be null");
@@ -105,7 +107,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         store != null ? store : InMemoryCacheStore.create(),
         codec != null ? codec : KryoValueCodec.create(),
         defaultPolicy, methodPolicies, clock,
-        scheduler != null ? scheduler : client.scheduler(), storeTimeout);
+        scheduler != null ? scheduler : client.scheduler(), storeTimeout, leaseTtl, leaseWait);
   }
 
   CachingInvoker untypedInvoker(CachingInvoker.Mode mode) {

@@ -20,6 +20,8 @@ public final class InMemoryCacheStore implements CacheStore {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
   private final Cache<String, Stored> cache;
+  private final Clock clock;
+  private final java.util.concurrent.ConcurrentHashMap<String, Lease> leases = new java.util.concurrent.ConcurrentHashMap<>();
 
   private static final class Stored {
     final byte[] value;
@@ -33,6 +35,7 @@ public final class InMemoryCacheStore implements CacheStore {
 
   private InMemoryCacheStore(Builder b) {
     Clock clock = b.clock;
+    this.clock = clock;
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(b.maximumSize)
@@ -84,6 +87,37 @@ public final class InMemoryCacheStore implements CacheStore {
   public CompletableFuture<Void> delete(String key) {
     cache.invalidate(key);
     return DONE;
+  }
+
+  @Override
+  public CompletableFuture<Boolean> tryLease(String key, String owner, Duration ttl) {
+    long now = clock.millis();
+    long until = now + ttl.toMillis();
+    boolean[] granted = {false};
+    leases.compute(key, (k, current) -> {
+      if (current == null || current.until <= now) {
+        granted[0] = true;
+        return new Lease(owner, until);
+      }
+      return current;
+    });
+    return CompletableFuture.completedFuture(granted[0]);
+  }
+
+  @Override
+  public CompletableFuture<Void> releaseLease(String key, String owner) {
+    leases.computeIfPresent(key, (k, current) -> current.owner.equals(owner) ? null : current);
+    return DONE;
+  }
+
+  private static final class Lease {
+    final String owner;
+    final long until;
+
+    Lease(String owner, long until) {
+      this.owner = owner;
+      this.until = until;
+    }
   }
 
   /** Removes every entry. */

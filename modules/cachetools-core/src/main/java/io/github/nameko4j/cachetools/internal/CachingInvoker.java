@@ -58,12 +58,19 @@ public final class CachingInvoker {
   private final ScheduledExecutorService scheduler;
   private final Duration storeTimeout;
   private final String keyPrefix;
+  // Single flight: one call per key at a time in this process; callers that miss meanwhile share it.
+  private final Map<String, CompletableFuture<CachedReply>> inflight = new ConcurrentHashMap<>();
+  private final Duration leaseTtl; // null: no cross-replica lease
+  private final Duration leaseWait;
+  private final String leaseOwner = io.github.nameko4j.rpc.internal.Ids.uuid();
   private final Map<Duration, TimeLimiter> limiters = new ConcurrentHashMap<>();
   private final ThrottledLog storeLog = new ThrottledLog(LOG, Duration.ofSeconds(10));
 
   public CachingInvoker(Mode mode, NamekoRpcClient client, String service, CacheStore store, ValueCodec codec,
       CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
-      Duration storeTimeout) {
+      Duration storeTimeout, Duration leaseTtl, Duration leaseWait) {
+    this.leaseTtl = leaseTtl;
+    this.leaseWait = leaseWait;
     this.mode = mode;
     this.client = client;
     this.service = service;
@@ -108,19 +115,115 @@ public final class CachingInvoker {
           new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
     }
     CachePolicy policy = policyFor(method);
-    return mode == Mode.CACHED ? cached(method, args, kwargs, key, policy) : cacheFirst(method, args, kwargs, key, policy);
+    return mode == Mode.CACHED
+        ? flight(key, () -> cached(method, args, kwargs, key, policy))
+        : cacheFirst(method, args, kwargs, key, policy);
   }
 
   private CompletableFuture<CachedReply> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    return lookup(key).thenCompose(hit -> fresh(hit)
+        ? CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null))
+        : flight(key, () -> fetch(method, args, kwargs, key, policy)));
+  }
+
+  private boolean fresh(Hit hit) {
+    return hit != null && clock.millis() < hit.freshUntil;
+  }
+
+  /** Joins the call in flight for {@code key}, or starts one; the slot is freed when it completes. */
+  private CompletableFuture<CachedReply> flight(String key, java.util.function.Supplier<CompletableFuture<CachedReply>> start) {
+    CompletableFuture<CachedReply> mine = new CompletableFuture<>();
+    CompletableFuture<CachedReply> existing = inflight.putIfAbsent(key, mine);
+    if (existing != null) {
+      return existing;
+    }
+    try {
+      start.get().whenComplete((reply, error) -> {
+        inflight.remove(key, mine);
+        if (error == null) {
+          mine.complete(reply);
+        } else {
+          mine.completeExceptionally(unwrap(error));
+        }
+      });
+    } catch (RuntimeException e) {
+      inflight.remove(key, mine);
+      mine.completeExceptionally(e);
+    }
+    return mine;
+  }
+
+  /**
+   * CacheFirst miss, owning this process's flight: look again (a flight may have just finished),
+   * then, with the lease on, let one replica fetch while the others wait for its entry.
+   */
+  private CompletableFuture<CachedReply> fetch(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
     return lookup(key).thenCompose(hit -> {
-      if (hit != null && clock.millis() < hit.freshUntil) {
+      if (fresh(hit)) {
         return CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null));
       }
-      return client.callAsync(service, method, args, kwargs).thenApply(value -> {
-        save(key, method, value, policy);
-        return CachedReply.of(value, CachedReply.Source.SERVICE, null);
-      });
+      if (leaseTtl == null) {
+        return callAndSave(method, args, kwargs, key, policy);
+      }
+      return tryLease(key).thenCompose(granted -> granted
+          ? leased(method, args, kwargs, key, policy)
+          : awaitEntry(key, System.nanoTime() + leaseWait.toNanos())
+              .thenCompose(found -> found != null
+                  ? CompletableFuture.completedFuture(CachedReply.of(found.value, CachedReply.Source.CACHE, null))
+                  : callAndSave(method, args, kwargs, key, policy)));
     });
+  }
+
+  private CompletableFuture<Boolean> tryLease(String key) {
+    try {
+      return store.tryLease(key, leaseOwner, leaseTtl).exceptionally(e -> true);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(true); // a broken store never blocks a call
+    }
+  }
+
+  /** We hold the lease: look once more (its previous owner may have just written), fetch, release. */
+  private CompletableFuture<CachedReply> leased(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    CompletableFuture<CachedReply> result = lookup(key).thenCompose(hit -> fresh(hit)
+        ? CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null))
+        : callAndSave(method, args, kwargs, key, policy));
+    return result.whenComplete((r, e) -> {
+      try {
+        store.releaseLease(key, leaseOwner);
+      } catch (RuntimeException ex) {
+        storeLog.warn("cache store lease release failed for {}: {}", key, ex.toString());
+      }
+    });
+  }
+
+  /** Polls for the entry another replica is fetching; null once {@code deadlineNanos} passes. */
+  private CompletableFuture<Hit> awaitEntry(String key, long deadlineNanos) {
+    CompletableFuture<Hit> result = new CompletableFuture<>();
+    pollEntry(key, deadlineNanos, result);
+    return result;
+  }
+
+  private void pollEntry(String key, long deadlineNanos, CompletableFuture<Hit> result) {
+    long left = deadlineNanos - System.nanoTime();
+    if (left <= 0) {
+      result.complete(null);
+      return;
+    }
+    scheduler.schedule(() -> lookup(key).thenAccept(hit -> {
+      if (fresh(hit)) {
+        result.complete(hit);
+      } else {
+        pollEntry(key, deadlineNanos, result);
+      }
+    }), Math.min(LEASE_POLL.toNanos(), left), TimeUnit.NANOSECONDS);
+  }
+
+  private static final Duration LEASE_POLL = Duration.ofMillis(10);
+
+  /** Calls the service; completes once the reply is stored, so the next lookup finds it. */
+  private CompletableFuture<CachedReply> callAndSave(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    return client.callAsync(service, method, args, kwargs).thenCompose(value ->
+        save(key, method, value, policy).thenApply(v -> CachedReply.of(value, CachedReply.Source.SERVICE, null)));
   }
 
   private CompletableFuture<CachedReply> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
@@ -220,24 +323,27 @@ public final class CachingInvoker {
     }
   }
 
-  void save(String key, String method, Object value, CachePolicy policy) {
+  /** Stores a reply; the future completes (never exceptionally) when the store has it or gave up. */
+  CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy) {
     byte[] payload;
     try {
       payload = codec.encode(value);
     } catch (RuntimeException e) { // CodecException, or a bug in a user codec
       LOG.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
-      return;
+      return CompletableFuture.completedFuture(null);
     }
     Duration ttl = policy.ttl();
     long freshUntil = ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis();
     try {
-      store.put(key, Entry.wrap(freshUntil, payload), policy.storeTtl()).whenComplete((v, error) -> {
+      return store.put(key, Entry.wrap(freshUntil, payload), policy.storeTtl()).handle((v, error) -> {
         if (error != null) {
           storeLog.warn("cache store put failed for {}.{}: {}", service, method, unwrap(error).toString());
         }
+        return null;
       });
     } catch (RuntimeException e) {
       storeLog.warn("cache store put failed for {}.{}: {}", service, method, e.toString());
+      return CompletableFuture.completedFuture(null);
     }
   }
 

@@ -227,6 +227,28 @@ public final class RedisCacheStore implements CacheStore {
     return run("delete", c -> c.del(key(key)), null).thenApply(n -> null);
   }
 
+  /** {@code SET <lease key> <owner> NX PX <ttl>}: one command, so a crashed owner's lease expires. */
+  @Override
+  public CompletableFuture<Boolean> tryLease(String key, String owner, Duration ttl) {
+    byte[] k = key(key + ":lease");
+    byte[] v = owner.getBytes(StandardCharsets.UTF_8);
+    // If Redis cannot be asked, grant the lease: never block callers on a broken cache.
+    return run("lease", c -> c.set(k, v, SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis()))), "OK")
+        .thenApply("OK"::equals);
+  }
+
+  private static final String RELEASE_SCRIPT =
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+  /** Deletes the lease only if {@code owner} still holds it (compare and delete, atomically in Lua). */
+  @Override
+  public CompletableFuture<Void> releaseLease(String key, String owner) {
+    byte[] k = key(key + ":lease");
+    byte[] v = owner.getBytes(StandardCharsets.UTF_8);
+    return run("release", c -> c.<Long>eval(RELEASE_SCRIPT, io.lettuce.core.ScriptOutputType.INTEGER, new byte[][] {k}, v), 0L)
+        .thenApply(n -> null);
+  }
+
   /** Runs one command through the circuit breaker; every failure becomes {@code fallback}. */
   private <T> CompletableFuture<T> run(String what, Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command, T fallback) {
     if (closed) {

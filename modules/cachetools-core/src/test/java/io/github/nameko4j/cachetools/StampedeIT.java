@@ -1,0 +1,73 @@
+package io.github.nameko4j.cachetools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.testsupport.TestServices;
+import io.github.nameko4j.testsupport.TestServicesExtension;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Concurrent misses on one key in one process share one call to the service. */
+@ExtendWith(TestServicesExtension.class)
+class StampedeIT {
+  private static Backend backend;
+  private static NamekoRpcClient client;
+
+  @BeforeAll
+  static void start(TestServices services) {
+    backend = new Backend(services.amqpUri());
+    client = Backend.client(services.amqpUri());
+  }
+
+  @AfterAll
+  static void stop() {
+    client.close();
+    backend.close();
+  }
+
+  @AfterEach
+  void heal() {
+    backend.delayMillis = 0;
+  }
+
+  private static List<Object> fire(int callers, java.util.function.Supplier<CompletableFuture<Object>> call) {
+    List<CompletableFuture<Object>> futures = new ArrayList<>();
+    for (int i = 0; i < callers; i++) {
+      futures.add(call.get());
+    }
+    List<Object> replies = new ArrayList<>();
+    futures.forEach(f -> replies.add(f.join()));
+    return replies;
+  }
+
+  @Test
+  void aHundredConcurrentCacheFirstMissesMakeOneCall() {
+    CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(backend.name).build();
+    backend.delayMillis = 300;
+    int before = backend.calls("stamp");
+    List<Object> replies = fire(100, () -> proxy.callAsync("stamp", List.of("hot"), Map.of()));
+    assertThat(backend.calls("stamp")).isEqualTo(before + 1);
+    assertThat(replies).hasSize(100).containsOnly(replies.get(0));
+  }
+
+  @Test
+  void concurrentIdenticalCachedRpcProxyCallsShareTheirCall() {
+    CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(backend.name).build();
+    backend.delayMillis = 300;
+    int before = backend.calls("stamp");
+    List<Object> replies = fire(50, () -> proxy.callAsync("stamp", List.of("hot-cached"), Map.of()));
+    assertThat(backend.calls("stamp")).isEqualTo(before + 1);
+    assertThat(replies).containsOnly(replies.get(0));
+    // different arguments are different flights
+    fire(5, () -> proxy.callAsync("stamp", List.of("other-" + System.nanoTime()), Map.of()));
+    assertThat(backend.calls("stamp")).isEqualTo(before + 6);
+  }
+}
