@@ -121,7 +121,10 @@ public final class RedisCacheStore implements CacheStore {
           t.setDaemon(true);
           return t;
         }, 2, TimeUnit.MILLISECONDS);
-    return io.lettuce.core.resource.DefaultClientResources.builder().timer(timer).build();
+    // Lettuce's default reconnect back-off grows to 30 s; recover within 2 s of Redis returning.
+    return io.lettuce.core.resource.DefaultClientResources.builder().timer(timer)
+        .reconnectDelay(io.lettuce.core.resource.Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+        .build();
   }
 
   private static RedisClient standaloneClient(Builder b) {

@@ -47,6 +47,7 @@ public final class ServerCore implements AutoCloseable {
   // publish sequence number → delivery tag of the request to ack once the reply is confirmed
   private final ConcurrentNavigableMap<Long, Long> awaitingConfirm = new ConcurrentSkipListMap<>();
   private volatile String consumerTag;
+  private volatile boolean stopping;
 
   public ServerCore(String uri, String service, Object handler, int maxWorkers, Duration connectTimeout) {
     this.service = service;
@@ -123,6 +124,12 @@ public final class ServerCore implements AutoCloseable {
         LOG.debug("{}.{} rejected a request: {}", service, method, e.getMessage());
       }
     } catch (Throwable t) {
+      if (stopping && (t instanceof InterruptedException || Thread.currentThread().isInterrupted())) {
+        // Cut short by stop(): no reply and no ack, so the broker redelivers the request to
+        // another replica (or to us once restarted), as it does for nameko.
+        LOG.info("{}.{} interrupted by shutdown; the request goes back to the queue", service, method);
+        return;
+      }
       LOG.debug("{}.{} raised {}", service, method, t.toString());
       reply = Json.encodeReply(null, Errors.toErrorObject(t));
     }
@@ -249,6 +256,7 @@ public final class ServerCore implements AutoCloseable {
 
   /** Stops taking requests, lets running ones finish (up to {@code grace}), then disconnects. */
   public void stop(Duration grace) {
+    stopping = true;
     try {
       if (consumerTag != null && consumeChannel != null && consumeChannel.isOpen()) {
         consumeChannel.basicCancel(consumerTag);

@@ -1,0 +1,115 @@
+package io.github.nameko4j.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Output;
+import io.github.nameko4j.cachetools.CachedRpcProxy;
+import io.github.nameko4j.cachetools.internal.CacheKeys;
+import io.github.nameko4j.cachetools.internal.Entry;
+import io.github.nameko4j.cachetools.redis.RedisCacheStore;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.rpc.RemoteServiceException;
+import io.github.nameko4j.testsupport.TestServices;
+import io.github.nameko4j.testsupport.TestServicesExtension;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Bytes written straight into Redis under real keys, by someone else: each is a miss, the bad
+ * entry is removed, and no class outside the allow-list is ever loaded or instantiated.
+ */
+@ExtendWith(TestServicesExtension.class)
+class HostileStoreIT {
+
+  @Test
+  void randomTruncatedHugeAndForgedEntriesAreMissesAndAreRemoved(TestServices services) throws Throwable {
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    String ns = "hostile_" + id;
+    Fixture.Counting target = new Fixture.Counting("hostile_" + id);
+    RedisClient lettuce = RedisClient.create(services.redisUri());
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(services.amqpUri()).service(target.name, target).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(services.amqpUri()).build();
+        RedisCacheStore store = RedisCacheStore.builder(ns).uri(services.redisUri()).commandTimeout(Duration.ofSeconds(2)).build();
+        StatefulRedisConnection<byte[], byte[]> redis = lettuce.connect(ByteArrayCodec.INSTANCE)) {
+      CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(target.name).store(store).build();
+      byte[] key = ("nameko4j:" + ns + ":kryo1:" + CacheKeys.derive(target.name, "echo", List.of("victim"), Map.of()))
+          .getBytes(StandardCharsets.UTF_8);
+
+      Map<String, Object> reply = new LinkedHashMap<>();
+      for (int i = 0; i < 50; i++) {
+        reply.put("k" + i, new java.util.ArrayList<>(List.of(i, "v" + i)));
+      }
+      byte[] valid = Entry.wrap(Long.MAX_VALUE, io.github.nameko4j.cachetools.KryoValueCodec.create().encode(reply));
+      byte[] random = new byte[300];
+      new Random(7).nextBytes(random);
+      byte[] huge = new byte[17 * 1024 * 1024]; // over the codec's 16 MiB limit
+      Arrays.fill(huge, (byte) 7);
+      huge[0] = 1;
+      byte[] forged = forgedPayloadNamingTheProbe();
+      System.clearProperty("nameko4j.it.probe.loaded");
+      System.clearProperty("nameko4j.it.probe.constructed");
+
+      Map<String, byte[]> hostile = new LinkedHashMap<>();
+      hostile.put("random bytes", random);
+      hostile.put("truncated entry", Arrays.copyOf(valid, valid.length / 2));
+      hostile.put("huge entry", huge);
+      hostile.put("forged class", Entry.wrap(Long.MAX_VALUE, forged));
+      target.failing = true;
+      for (Map.Entry<String, byte[]> bad : hostile.entrySet()) {
+        redis.sync().set(key, bad.getValue());
+        assertThatThrownBy(() -> proxy.call("echo", "victim")).as(bad.getKey()).isInstanceOf(RemoteServiceException.class);
+        await(bad.getKey() + " removed").atMost(Duration.ofSeconds(3)).until(() -> redis.sync().exists(key) == 0);
+      }
+      assertThat(System.getProperty("nameko4j.it.probe.loaded")).as("probe initialized").isNull();
+      assertThat(System.getProperty("nameko4j.it.probe.constructed")).as("probe constructed").isNull();
+      assertThat(loaded("io.github.nameko4j.it.NeverLoadedStoreProbe")).as("probe class loaded").isFalse();
+
+      // and the cache works again with a healthy service
+      target.failing = false;
+      assertThat(proxy.call("echo", "victim")).isEqualTo(List.of(target.name, "echo", "victim"));
+      await().atMost(Duration.ofSeconds(3)).until(() -> redis.sync().exists(key) == 1);
+      redis.sync().del(key);
+    } finally {
+      lettuce.shutdown();
+      Fixture.deleteQueues(services.amqpUri(), target.name);
+    }
+  }
+
+  /** A well-formed Kryo payload (class written by name) naming NeverLoadedStoreProbe, made without loading it. */
+  private static byte[] forgedPayloadNamingTheProbe() {
+    Kryo attacker = new Kryo();
+    attacker.setRegistrationRequired(false);
+    Output out = new Output(256, -1);
+    attacker.writeClassAndObject(out, new PlainPayloadXXXXXXXXX());
+    byte[] bytes = out.toBytes();
+    String text = new String(bytes, StandardCharsets.ISO_8859_1);
+    int at = text.indexOf("PlainPayloadXXXXXXXX");
+    assertThat(at).isPositive();
+    // Kryo ends an ASCII name by setting the last char's high bit: replace all but that char, then it.
+    byte[] name = "NeverLoadedStoreProbe".getBytes(StandardCharsets.ISO_8859_1);
+    System.arraycopy(name, 0, bytes, at, name.length - 1);
+    bytes[at + name.length - 1] = (byte) (name[name.length - 1] | 0x80);
+    return bytes;
+  }
+
+  private static boolean loaded(String name) throws Throwable {
+    var lookup = java.lang.invoke.MethodHandles.privateLookupIn(ClassLoader.class, java.lang.invoke.MethodHandles.lookup());
+    var find = lookup.findVirtual(ClassLoader.class, "findLoadedClass", java.lang.invoke.MethodType.methodType(Class.class, String.class));
+    return find.invoke(HostileStoreIT.class.getClassLoader(), name) != null;
+  }
+}
