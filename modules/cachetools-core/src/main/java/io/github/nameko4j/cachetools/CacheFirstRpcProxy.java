@@ -26,7 +26,7 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>Thread-safe.
  */
-public final class CacheFirstRpcProxy {
+public final class CacheFirstRpcProxy implements CacheControl {
   private final CachingInvoker invoker;
 
   private CacheFirstRpcProxy(CachingInvoker invoker) {
@@ -77,9 +77,19 @@ public final class CacheFirstRpcProxy {
     return invoker.invokeDetailed(method, args, kwargs);
   }
 
-  /** Removes the cached reply of {@code method(*args, **kwargs)}, if any. */
+  @Override
   public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
     return invoker.delete(invoker.keyOf(method, args, kwargs));
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateMethod(String method) {
+    return invoker.deleteMethod(method);
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateAll() {
+    return invoker.deleteService();
   }
 
   static Object await(CompletableFuture<Object> future) {

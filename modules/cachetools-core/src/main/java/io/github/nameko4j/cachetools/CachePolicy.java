@@ -54,8 +54,10 @@ public final class CachePolicy {
   private final Duration staleWindow;
   private final Duration failoverTimeout;
   private final Predicate<Throwable> fallbackOn;
+  private final double refreshAhead;
 
   private CachePolicy(Builder b) {
+    this.refreshAhead = b.refreshAhead;
     this.ttl = b.ttl;
     this.staleWindow = b.staleWindow;
     this.failoverTimeout = b.failoverTimeout;
@@ -79,6 +81,7 @@ public final class CachePolicy {
     b.staleWindow = base.staleWindow;
     b.failoverTimeout = base.failoverTimeout;
     b.fallbackOn = base.fallbackOn;
+    b.refreshAhead = base.refreshAhead;
     return b;
   }
 
@@ -100,6 +103,14 @@ public final class CachePolicy {
     return fallbackOn;
   }
 
+  /**
+   * CacheFirstRpcProxy: the fraction of the ttl after which a hit returns at once and refreshes
+   * the entry in the background (once per key at a time); 0 (the default) means never.
+   */
+  public double refreshAhead() {
+    return refreshAhead;
+  }
+
   /** How long the store keeps an entry: ttl plus stale window; null means forever. */
   public Duration storeTtl() {
     return ttl == null ? null : ttl.plus(staleWindow);
@@ -108,7 +119,8 @@ public final class CachePolicy {
   @Override
   public String toString() {
     return "CachePolicy{ttl=" + (ttl == null ? "none" : ttl) + ", staleWindow=" + staleWindow
-        + ", failoverTimeout=" + (failoverTimeout.isZero() ? "none" : failoverTimeout) + ", fallbackOn=" + fallbackOn + "}";
+        + ", failoverTimeout=" + (failoverTimeout.isZero() ? "none" : failoverTimeout) + ", fallbackOn=" + fallbackOn
+        + (refreshAhead > 0 ? ", refreshAhead=" + refreshAhead : "") + "}";
   }
 
   /** Builds a {@link CachePolicy}; invalid values fail at once, naming the setting. Not thread-safe. */
@@ -117,8 +129,23 @@ public final class CachePolicy {
     private Duration staleWindow = Duration.ZERO;
     private Duration failoverTimeout = Duration.ZERO;
     private Predicate<Throwable> fallbackOn = ANY_ERROR;
+    private double refreshAhead;
 
     private Builder() {}
+
+    /**
+     * CacheFirstRpcProxy: past this fraction of the ttl (e.g. 0.8), a hit returns the cached
+     * reply at once and refreshes it in the background, once per key across callers. Needs a ttl.
+     *
+     * @param fraction strictly between 0 and 1, or 0 to turn it off
+     */
+    public Builder refreshAhead(double fraction) {
+      if (!(fraction == 0 || (fraction > 0 && fraction < 1))) {
+        throw new IllegalArgumentException("refreshAhead must be 0 (off) or strictly between 0 and 1, was " + fraction);
+      }
+      this.refreshAhead = fraction;
+      return this;
+    }
 
     /** @param ttl positive, at most {@link #MAX_DURATION}; null means entries never expire */
     public Builder ttl(Duration ttl) {
@@ -148,6 +175,9 @@ public final class CachePolicy {
 
     /** @throws IllegalStateException a stale window without a ttl */
     public CachePolicy build() {
+      if (refreshAhead > 0 && ttl == null) {
+        throw new IllegalStateException("refreshAhead (" + refreshAhead + ") needs a ttl: without one entries never age");
+      }
       if (!staleWindow.isZero() && ttl == null) {
         throw new IllegalStateException("staleWindow (" + staleWindow + ") needs a ttl: without one entries never go stale");
       }

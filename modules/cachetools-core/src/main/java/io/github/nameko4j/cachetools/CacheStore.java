@@ -30,6 +30,16 @@ public interface CacheStore extends AutoCloseable {
   CompletableFuture<Void> delete(String key);
 
   /**
+   * Removes every entry whose key starts with {@code prefix}, for invalidating a method or a
+   * service. Default: unsupported.
+   *
+   * @return a future of how many entries were removed
+   */
+  default CompletableFuture<Long> deleteByPrefix(String prefix) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException(getClass().getName() + " cannot delete by prefix"));
+  }
+
+  /**
    * Takes a short lease on {@code key} for {@code owner} unless someone holds it: set-if-absent
    * with expiry, so a crashed owner's lease ends by itself. Used by the opt-in cross-replica
    * stampede protection. Default: always granted (a store without leases protects nothing across

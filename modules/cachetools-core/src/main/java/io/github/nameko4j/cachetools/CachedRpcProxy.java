@@ -29,7 +29,7 @@ import java.util.concurrent.ExecutionException;
  * <p>A reply that arrives after the failover timeout still refreshes the cache. Which failures
  * fall back is the policy's {@linkplain CachePolicy#fallbackOn() fallbackOn}. Thread-safe.
  */
-public final class CachedRpcProxy {
+public final class CachedRpcProxy implements CacheControl {
   private final CachingInvoker invoker;
 
   private CachedRpcProxy(CachingInvoker invoker) {
@@ -80,9 +80,19 @@ public final class CachedRpcProxy {
     return invoker.invokeDetailed(method, args, kwargs);
   }
 
-  /** Removes the cached reply of {@code method(*args, **kwargs)}, if any. */
+  @Override
   public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
     return invoker.delete(invoker.keyOf(method, args, kwargs));
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateMethod(String method) {
+    return invoker.deleteMethod(method);
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateAll() {
+    return invoker.deleteService();
   }
 
   static Object await(CompletableFuture<Object> future) {

@@ -38,6 +38,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
   Duration leaseTtl;
   Duration leaseWait;
+  final java.util.List<CacheEventListener> listeners = new java.util.ArrayList<>();
 
   CachingProxyBuilder(NamekoRpcClient client) {
     this.client = Objects.requireNonNull(client, "client must not be null");
@@ -90,6 +91,12 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return self();
   }
 
+  /** Hears hits, misses, fallbacks, late replies, store errors and call latencies; may be given several times. */
+  public B listener(CacheEventListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener must not be null"));
+    return self();
+  }
+
   /** A cache lookup slower than this counts as a miss. Default 250 ms. */
   public B storeTimeout(Duration storeTimeout) {
     if (storeTimeout == null || storeTimeout.isNegative() || storeTimeout.isZero()) {
@@ -107,7 +114,27 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         store != null ? store : InMemoryCacheStore.create(),
         codec != null ? codec : KryoValueCodec.create(),
         defaultPolicy, methodPolicies, clock,
-        scheduler != null ? scheduler : client.scheduler(), storeTimeout, leaseTtl, leaseWait);
+        scheduler != null ? scheduler : client.scheduler(), storeTimeout, leaseTtl, leaseWait, composite(listeners));
+  }
+
+  private static CacheEventListener composite(java.util.List<CacheEventListener> all) {
+    if (all.isEmpty()) {
+      return null;
+    }
+    if (all.size() == 1) {
+      return all.get(0);
+    }
+    java.util.List<CacheEventListener> copy = java.util.List.copyOf(all);
+    return (CacheEventListener) java.lang.reflect.Proxy.newProxyInstance(CacheEventListener.class.getClassLoader(),
+        new Class<?>[] {CacheEventListener.class}, (proxy, method, args) -> {
+          if (method.getDeclaringClass() == Object.class) {
+            return method.getName().equals("toString") ? copy.toString() : method.invoke(copy, args);
+          }
+          for (CacheEventListener l : copy) {
+            method.invoke(l, args);
+          }
+          return null;
+        });
   }
 
   CachingInvoker untypedInvoker(CachingInvoker.Mode mode) {
@@ -140,7 +167,27 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
       }
     }
     CachingInvoker invoker = invoker(mode, name, methodPolicies);
-    return TypedProxies.create(api, name, (svc, method, args, kwargs) -> invoker.invoke(method, args, kwargs));
+    return TypedProxies.create(api, name, (svc, method, args, kwargs) -> invoker.invoke(method, args, kwargs),
+        CacheControl.class, control(invoker));
+  }
+
+  static CacheControl control(CachingInvoker invoker) {
+    return new CacheControl() {
+      @Override
+      public java.util.concurrent.CompletableFuture<Void> invalidate(String method, java.util.List<?> args, Map<String, ?> kwargs) {
+        return invoker.delete(invoker.keyOf(method, args, kwargs));
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Long> invalidateMethod(String method) {
+        return invoker.deleteMethod(method);
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<Long> invalidateAll() {
+        return invoker.deleteService();
+      }
+    };
   }
 
   private static CachePolicy apply(CachePolicy base, Caching caching, String where) {

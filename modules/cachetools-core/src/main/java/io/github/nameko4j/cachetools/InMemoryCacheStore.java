@@ -120,6 +120,17 @@ public final class InMemoryCacheStore implements CacheStore {
     }
   }
 
+  @Override
+  public CompletableFuture<Long> deleteByPrefix(String prefix) {
+    long removed = 0;
+    for (String key : cache.asMap().keySet()) {
+      if (key.startsWith(prefix) && cache.asMap().remove(key) != null) {
+        removed++;
+      }
+    }
+    return CompletableFuture.completedFuture(removed);
+  }
+
   /** Removes every entry. */
   public void clear() {
     cache.invalidateAll();

@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools.internal;
 
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CachedReply;
+import io.github.nameko4j.cachetools.CacheEventListener;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.CodecException;
@@ -58,6 +59,7 @@ public final class CachingInvoker {
   private final ScheduledExecutorService scheduler;
   private final Duration storeTimeout;
   private final String keyPrefix;
+  private final SafeListener events;
   // Single flight: one call per key at a time in this process; callers that miss meanwhile share it.
   private final Map<String, CompletableFuture<CachedReply>> inflight = new ConcurrentHashMap<>();
   private final Duration leaseTtl; // null: no cross-replica lease
@@ -68,7 +70,8 @@ public final class CachingInvoker {
 
   public CachingInvoker(Mode mode, NamekoRpcClient client, String service, CacheStore store, ValueCodec codec,
       CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
-      Duration storeTimeout, Duration leaseTtl, Duration leaseWait) {
+      Duration storeTimeout, Duration leaseTtl, Duration leaseWait, CacheEventListener listener) {
+    this.events = new SafeListener(listener);
     this.leaseTtl = leaseTtl;
     this.leaseWait = leaseWait;
     this.mode = mode;
@@ -121,9 +124,46 @@ public final class CachingInvoker {
   }
 
   private CompletableFuture<CachedReply> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
-    return lookup(key).thenCompose(hit -> fresh(hit)
-        ? CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null))
-        : flight(key, () -> fetch(method, args, kwargs, key, policy)));
+    return lookup(key).thenCompose(hit -> {
+      if (fresh(hit)) {
+        events.onHit(service, method);
+        if (policy.refreshAhead() > 0 && policy.ttl() != null) {
+          long refreshAt = hit.freshUntil - (long) (policy.ttl().toMillis() * (1 - policy.refreshAhead()));
+          if (clock.millis() >= refreshAt) {
+            refreshInBackground(method, args, kwargs, key, policy);
+          }
+        }
+        return CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null));
+      }
+      events.onMiss(service, method);
+      return flight(key, () -> fetch(method, args, kwargs, key, policy));
+    });
+  }
+
+  /**
+   * Refreshes an entry nearing its ttl while callers keep getting it: once per key in this
+   * process (a flight of its own), and with the lease on, once across replicas.
+   */
+  private void refreshInBackground(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    String refreshKey = "refresh:" + key;
+    if (inflight.containsKey(refreshKey)) {
+      return;
+    }
+    events.onRefreshAhead(service, method);
+    flight(refreshKey, () -> {
+      if (leaseTtl == null) {
+        return callAndSave(method, args, kwargs, key, policy);
+      }
+      return tryLease(key).thenCompose(granted -> {
+        if (!granted) {
+          return CompletableFuture.completedFuture(null); // another replica is refreshing it
+        }
+        return callAndSave(method, args, kwargs, key, policy).whenComplete((r, e) -> store.releaseLease(key, leaseOwner));
+      });
+    }).exceptionally(e -> {
+      LOG.debug("background refresh of {}.{} failed: {}", service, method, e.toString());
+      return null;
+    });
   }
 
   private boolean fresh(Hit hit) {
@@ -222,12 +262,12 @@ public final class CachingInvoker {
 
   /** Calls the service; completes once the reply is stored, so the next lookup finds it. */
   private CompletableFuture<CachedReply> callAndSave(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
-    return client.callAsync(service, method, args, kwargs).thenCompose(value ->
+    return rpc(method, args, kwargs).thenCompose(value ->
         save(key, method, value, policy).thenApply(v -> CachedReply.of(value, CachedReply.Source.SERVICE, null)));
   }
 
   private CompletableFuture<CachedReply> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
-    CompletableFuture<Object> rpc = client.callAsync(service, method, args, kwargs);
+    CompletableFuture<Object> rpc = rpc(method, args, kwargs);
     // The store is read only when the cache may answer: on failure, or when the failover timer
     // fires. A healthy call never waits for, or spends CPU on, a lookup.
     java.util.function.Supplier<CompletableFuture<Hit>> hit = lazyLookup(key);
@@ -236,7 +276,9 @@ public final class CachingInvoker {
       if (error == null) {
         // Saved even when the caller was already answered from the cache: a late reply refreshes it.
         save(key, method, value, policy);
-        result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null));
+        if (!result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null))) {
+          events.onLateReplyCached(service, method);
+        }
         return;
       }
       Throwable cause = unwrap(error);
@@ -248,6 +290,7 @@ public final class CachingInvoker {
         if (h == null) {
           result.completeExceptionally(cause);
         } else if (result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause))) {
+          events.onFallback(service, method, CacheEventListener.FallbackCause.ERROR);
           LOG.debug("{}.{} failed ({}); answered from the cache", service, method, cause.toString());
         }
       });
@@ -260,6 +303,7 @@ public final class CachingInvoker {
           // Nothing cached: keep waiting for the service, like a plain call.
           hit.get().thenAccept(h -> {
             if (h != null && result.complete(CachedReply.of(h.value, CachedReply.Source.CACHE, cause))) {
+              events.onFallback(service, method, CacheEventListener.FallbackCause.TIMEOUT);
               LOG.debug("{}.{} did not answer within {} ms; answered from the cache", service, method, failover.toMillis());
             }
           });
@@ -267,6 +311,14 @@ public final class CachingInvoker {
       });
     }
     return result;
+  }
+
+  /** The RPC itself, timed for the listener. */
+  private CompletableFuture<Object> rpc(String method, List<?> args, Map<String, ?> kwargs) {
+    long start = System.nanoTime();
+    CompletableFuture<Object> call = client.callAsync(service, method, args, kwargs);
+    call.whenComplete((v, e) -> events.onCall(service, method, System.nanoTime() - start, e == null));
+    return call;
   }
 
   /** A lookup started on first use and shared by later uses. */
@@ -299,6 +351,7 @@ public final class CachingInvoker {
       raw = Objects.requireNonNull(store.get(key), "store returned a null future");
     } catch (RuntimeException e) {
       storeLog.warn("cache store get failed for {}: {}", service, e.toString());
+      events.onStoreError(service, "get", e);
       return CompletableFuture.completedFuture(null);
     }
     if (!raw.isDone()) {
@@ -307,6 +360,7 @@ public final class CachingInvoker {
     return raw.handle((bytes, error) -> {
       if (error != null) {
         storeLog.warn("cache store get failed for {}: {}", service, unwrap(error).toString());
+        events.onStoreError(service, "get", unwrap(error));
         return null;
       }
       return bytes == null ? null : decode(key, bytes);
@@ -338,6 +392,7 @@ public final class CachingInvoker {
       return store.put(key, Entry.wrap(freshUntil, payload), policy.storeTtl()).handle((v, error) -> {
         if (error != null) {
           storeLog.warn("cache store put failed for {}.{}: {}", service, method, unwrap(error).toString());
+          events.onStoreError(service, "put", unwrap(error));
         }
         return null;
       });
@@ -356,6 +411,24 @@ public final class CachingInvoker {
     } catch (RuntimeException e) {
       storeLog.warn("cache store delete failed for {}: {}", key, e.toString());
       return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /** Removes every entry of {@code method}. */
+  public CompletableFuture<Long> deleteMethod(String method) {
+    return deletePrefix(keyPrefix + CacheKeys.methodPrefix(service, Names.require("method", method)));
+  }
+
+  /** Removes every entry of the service. */
+  public CompletableFuture<Long> deleteService() {
+    return deletePrefix(keyPrefix + service + ":");
+  }
+
+  private CompletableFuture<Long> deletePrefix(String prefix) {
+    try {
+      return store.deleteByPrefix(prefix);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
   }
 

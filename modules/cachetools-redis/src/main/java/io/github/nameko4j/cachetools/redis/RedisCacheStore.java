@@ -76,6 +76,7 @@ public final class RedisCacheStore implements CacheStore {
   private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
   private volatile CompletableFuture<Void> connecting;
   private volatile boolean closed;
+  private final NearCache near;
 
   private RedisCacheStore(Builder b) {
     this.prefix = "nameko4j:" + b.namespace + ":";
@@ -101,6 +102,9 @@ public final class RedisCacheStore implements CacheStore {
         // connectAsync alone fails with "Partitions not initialized": load the topology first.
         ? c -> connectCluster((RedisClusterClient) c)
         : c -> ((RedisClient) c).connectAsync(ByteArrayCodec.INSTANCE, b.userClient == null ? b.redisUris.get(0) : b.userUri);
+    this.near = b.nearCacheSize > 0
+        ? new NearCache(client, b.userClient == null ? b.redisUris.get(0) : b.userUri, "nameko4j:" + b.namespace + ":invalidations", b.nearCacheSize, b.nearCacheTtl, description)
+        : null;
     // Connect now, but do not fail the build: a store that cannot reach Redis is an empty cache.
     CompletableFuture<Void> first = connect();
     try {
@@ -215,19 +219,82 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<byte[]> get(String key) {
+    if (near != null) {
+      byte[] local = near.get(key);
+      if (local != null) {
+        return CompletableFuture.completedFuture(local);
+      }
+      long seen = near.version();
+      return run("get", c -> c.get(key(key)), null).thenApply(value -> {
+        near.fill(key, value, seen);
+        return value;
+      });
+    }
     return run("get", c -> c.get(key(key)), null);
   }
 
   @Override
   public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
     byte[] k = key(key);
-    return run("put", c -> ttl == null ? c.set(k, value) : c.set(k, value, SetArgs.Builder.px(Math.max(1, ttl.toMillis()))), null)
+    CompletableFuture<Void> written = run("put", c -> ttl == null ? c.set(k, value) : c.set(k, value, SetArgs.Builder.px(Math.max(1, ttl.toMillis()))), null)
         .thenApply(ok -> null);
+    if (near == null) {
+      return written;
+    }
+    near.put(key, value, ttl);
+    return written.thenCompose(v -> near.announce("K", key));
   }
 
   @Override
   public CompletableFuture<Void> delete(String key) {
-    return run("delete", c -> c.del(key(key)), null).thenApply(n -> null);
+    CompletableFuture<Void> deleted = run("delete", c -> c.del(key(key)), null).thenApply(n -> null);
+    if (near == null) {
+      return deleted;
+    }
+    near.invalidate(key);
+    return deleted.thenCompose(v -> near.announce("K", key));
+  }
+
+  /**
+   * Deletes every key under {@code prefix} with SCAN and DEL (on a cluster, on every master). Not
+   * subject to the circuit breaker: an explicit invalidation reports its failure.
+   */
+  @Override
+  public CompletableFuture<Long> deleteByPrefix(String prefix) {
+    RedisClusterAsyncCommands<byte[], byte[]> c = commands;
+    if (c == null) {
+      connect();
+      return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected (" + description + ")"));
+    }
+    io.lettuce.core.ScanArgs args = io.lettuce.core.ScanArgs.Builder.matches(prefix(prefix) + "*").limit(500);
+    CompletableFuture<Long> removed = scanAndDelete(c, io.lettuce.core.ScanCursor.INITIAL, args, 0L);
+    if (near == null) {
+      return removed;
+    }
+    near.invalidatePrefix(prefix);
+    return removed.thenCompose(n -> near.announce("P", prefix).thenApply(v -> n));
+  }
+
+  private CompletableFuture<Long> scanAndDelete(RedisClusterAsyncCommands<byte[], byte[]> c, io.lettuce.core.ScanCursor cursor,
+      io.lettuce.core.ScanArgs args, long soFar) {
+    return c.scan(cursor, args).toCompletableFuture().thenCompose(page -> {
+      List<byte[]> keys = page.getKeys();
+      CompletableFuture<Long> deleted = keys.isEmpty()
+          ? CompletableFuture.completedFuture(0L)
+          : c.del(keys.toArray(new byte[0][])).toCompletableFuture();
+      return deleted.thenCompose(n -> page.isFinished()
+          ? CompletableFuture.completedFuture(soFar + n)
+          : scanAndDelete(c, page, args, soFar + n));
+    });
+  }
+
+  private String prefix(String storeKeyPrefix) {
+    return prefix + storeKeyPrefix;
+  }
+
+  /** Entries in the near cache (0 when it is off or was just cleared). */
+  public long nearCacheSize() {
+    return near == null ? 0 : near.size();
   }
 
   /** {@code SET <lease key> <owner> NX PX <ttl>}: one command, so a crashed owner's lease expires. */
@@ -334,6 +401,9 @@ public final class RedisCacheStore implements CacheStore {
     if (conn != null) {
       conn.close();
     }
+    if (near != null) {
+      near.close();
+    }
     if (ownsClient) {
       client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
       client.getResources().shutdown(0, 2, TimeUnit.SECONDS);
@@ -370,6 +440,8 @@ public final class RedisCacheStore implements CacheStore {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration openCircuit = DEFAULT_OPEN_CIRCUIT;
     private java.io.File trustedCertificates;
+    private long nearCacheSize;
+    private Duration nearCacheTtl = Duration.ofSeconds(30);
 
     private Builder(String namespace) {
       this.namespace = Names.require("namespace", namespace);
@@ -414,6 +486,25 @@ public final class RedisCacheStore implements CacheStore {
     /** A Lettuce cluster client the user owns (and closes). */
     public Builder client(RedisClusterClient client) {
       this.userClient = Objects.requireNonNull(client, "client must not be null");
+      return this;
+    }
+
+    /**
+     * An in-process layer in front of Redis for hot keys (opt-in): a hit costs microseconds, no
+     * network. Entries another replica overwrites or deletes are invalidated through Redis pub/sub
+     * on {@code nameko4j:<namespace>:invalidations}; when that channel disconnects, the whole near
+     * cache is cleared (messages missed meanwhile are lost) and stays off until resubscribed.
+     *
+     * @param maxEntries at most this many entries, at least 1
+     * @param maxAge an entry is kept at most this long (also bounds how long a missed
+     *     invalidation could matter); positive, at most 1 hour
+     */
+    public Builder nearCache(long maxEntries, Duration maxAge) {
+      if (maxEntries < 1) {
+        throw new IllegalArgumentException("nearCache maxEntries must be at least 1, was " + maxEntries);
+      }
+      this.nearCacheTtl = positive("nearCache maxAge", maxAge);
+      this.nearCacheSize = maxEntries;
       return this;
     }
 

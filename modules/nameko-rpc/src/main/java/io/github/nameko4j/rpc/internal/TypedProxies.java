@@ -87,6 +87,14 @@ public final class TypedProxies {
    *     unusable
    */
   public static <T> T create(Class<T> api, String service, Invoker invoker) {
+    return create(api, service, invoker, null, null);
+  }
+
+  /**
+   * As {@link #create(Class, String, Invoker)}, the proxy also implementing {@code extra}, whose
+   * methods go to {@code extraImpl} (e.g. cache control on caching proxies).
+   */
+  public static <T, X> T create(Class<T> api, String service, Invoker invoker, Class<X> extra, X extraImpl) {
     if (!api.isInterface()) {
       throw new IllegalArgumentException(api.getName() + " is not an interface");
     }
@@ -109,6 +117,13 @@ public final class TypedProxies {
                 return api.getSimpleName() + "Proxy{service=" + service + "}";
             }
           }
+          if (extra != null && method.getDeclaringClass() == extra) {
+            try {
+              return method.invoke(extraImpl, args);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+              throw e.getCause();
+            }
+          }
           if (method.isDefault()) {
             return callDefault(api, proxy, method, args);
           }
@@ -129,7 +144,8 @@ public final class TypedProxies {
           }
           return Json.convert(await(result), plan.resultType);
         };
-    return api.cast(Proxy.newProxyInstance(api.getClassLoader(), new Class<?>[] {api}, handler));
+    Class<?>[] interfaces = extra == null ? new Class<?>[] {api} : new Class<?>[] {api, extra};
+    return api.cast(Proxy.newProxyInstance(api.getClassLoader(), interfaces, handler));
   }
 
   /** Runs a default method; works for non-public interfaces too, unlike InvocationHandler.invokeDefault. */
