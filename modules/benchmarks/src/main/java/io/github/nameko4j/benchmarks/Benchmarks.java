@@ -58,6 +58,10 @@ public final class Benchmarks {
     return TestServices.get().amqpUri();
   }
 
+  static String redisUri() {
+    return TestServices.get().redisUri();
+  }
+
   /** The service the round-trip rows call. */
   public static class Echo {
     @Rpc
@@ -82,6 +86,8 @@ public final class Benchmarks {
     b.codecs();
     b.failoverPrecision();
     b.redisOutage();
+    b.stampede();
+    b.nearCache();
     String table = b.markdown(Duration.ofNanos(System.nanoTime() - start));
     Files.writeString(out, table);
     System.out.println(table);
@@ -365,6 +371,68 @@ public final class Benchmarks {
     } finally {
       deleteQueue("rpc-" + service);
     }
+  }
+
+  // Issue 8 rows
+  private void stampede() throws Exception {
+    log("7. stampede: 100 concurrent misses on one key");
+    String service = "bench_stampede_" + runId;
+    AtomicInteger calls = new AtomicInteger();
+    Object slowEcho = new Object() {
+      @Rpc
+      public Object echo(Object x) throws InterruptedException {
+        calls.incrementAndGet();
+        Thread.sleep(200);
+        return x;
+      }
+    };
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, slowEcho).start()) {
+      for (boolean lease : new boolean[] {false, true}) {
+        List<AutoCloseable> closeMe = new ArrayList<>();
+        List<CacheFirstRpcProxy> replicas = new ArrayList<>();
+        String ns = "bench-stampede-" + runId + (lease ? "-lease" : "");
+        for (int r = 0; r < 2; r++) {
+          NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).build();
+          RedisCacheStore store = RedisCacheStore.builder(ns).uri(redisUri).commandTimeout(Duration.ofSeconds(1)).build();
+          closeMe.add(client);
+          closeMe.add(store);
+          CacheFirstRpcProxy.Builder builder = CacheFirstRpcProxy.builder(client).service(service).store(store);
+          if (lease) {
+            builder.crossReplicaLease(Duration.ofSeconds(5), Duration.ofSeconds(2));
+          }
+          replicas.add(builder.build());
+        }
+        calls.set(0);
+        String key = "k-" + lease;
+        List<java.util.concurrent.CompletableFuture<Object>> all = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+          all.add(replicas.get(i % 2).callAsync("echo", List.of(key), Map.of()));
+        }
+        all.forEach(java.util.concurrent.CompletableFuture::join);
+        int made = calls.get();
+        replicas.get(0).invalidateAll().join();
+        for (AutoCloseable c : closeMe) {
+          c.close();
+        }
+        rows.add(new Row(lease ? "7b" : "7a", "100 concurrent misses on one key, 2 replicas, " + (lease ? "with" : "without") + " the lease: calls reaching the service",
+            String.valueOf(made), "100 (no protection)", f2(made / 100.0), lease ? "1 in total" : "1 per process (2)", met(lease ? made == 1 : made <= 2)));
+      }
+    } finally {
+      deleteQueue("rpc-" + service);
+    }
+  }
+
+  private void nearCache() throws Exception {
+    log("8. near cache (JMH)");
+    Collection<RunResult> results = jmh(NearCacheBench.class.getSimpleName(), full ? 5 : 4, full ? 5 : 3);
+    double storeHit = score(results, "storeNearHit", Map.of());
+    double caffeine = score(results, "caffeineGet", Map.of());
+    double proxyHit = score(results, "proxyNearHit", Map.of());
+    rows.add(new Row("8a", "near-cache hit at the store (ns)", f1(storeHit), f1(caffeine) + " (Caffeine getIfPresent)",
+        f2(storeHit / caffeine), "≤ 2", met(storeHit / caffeine <= 2)));
+    rows.add(new Row("8b", "CacheFirstRpcProxy hit through the near cache (ns)", f1(proxyHit),
+        "~4000 (the Python original's dict hit, median, as reported on this kind of machine; not measured here)",
+        f2(proxyHit / 4000.0), "faster than 4 µs", met(proxyHit < 4000)));
   }
 
   private Collection<RunResult> jmh(String include, int warmups, int measurements) throws Exception {
