@@ -56,6 +56,14 @@ public interface CacheStore extends AutoCloseable {
     return CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * True if every operation of this store completes within a short timeout of its own (as {@code
+   * RedisCacheStore}'s do); the proxies then skip their own guard timer on lookups. Default false.
+   */
+  default boolean boundsItsOwnLatency() {
+    return false;
+  }
+
   /** Releases what the store owns. Default: nothing. */
   @Override
   default void close() {}

@@ -131,6 +131,12 @@ public final class InMemoryCacheStore implements CacheStore {
     return CompletableFuture.completedFuture(removed);
   }
 
+  /** In memory: every operation completes before it returns. */
+  @Override
+  public boolean boundsItsOwnLatency() {
+    return true;
+  }
+
   /** Removes every entry. */
   public void clear() {
     cache.invalidateAll();

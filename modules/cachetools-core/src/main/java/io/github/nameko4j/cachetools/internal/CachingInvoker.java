@@ -60,6 +60,7 @@ public final class CachingInvoker {
   private final Duration storeTimeout;
   private final String keyPrefix;
   private final SafeListener events;
+  private final boolean storeBoundsItself;
   // Single flight: one call per key at a time in this process; callers that miss meanwhile share it.
   private final Map<String, CompletableFuture<CachedReply>> inflight = new ConcurrentHashMap<>();
   private final Duration leaseTtl; // null: no cross-replica lease
@@ -72,6 +73,7 @@ public final class CachingInvoker {
       CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
       Duration storeTimeout, Duration leaseTtl, Duration leaseWait, CacheEventListener listener) {
     this.events = new SafeListener(listener);
+    this.storeBoundsItself = store.boundsItsOwnLatency();
     this.leaseTtl = leaseTtl;
     this.leaseWait = leaseWait;
     this.mode = mode;
@@ -124,6 +126,7 @@ public final class CachingInvoker {
   }
 
   private CompletableFuture<CachedReply> cacheFirst(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    long lookupBegan = ticks.get();
     return lookup(key).thenCompose(hit -> {
       if (fresh(hit)) {
         events.onHit(service, method);
@@ -134,6 +137,11 @@ public final class CachingInvoker {
           }
         }
         return CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null));
+      }
+      Finished recent = finished.get(key);
+      if (recent != null && recent.tick() > lookupBegan) {
+        // a flight ended while we looked: its reply is as new as anything we would fetch
+        return CompletableFuture.completedFuture(recent.reply());
       }
       events.onMiss(service, method);
       return flight(key, () -> fetch(method, args, kwargs, key, policy));
@@ -179,10 +187,16 @@ public final class CachingInvoker {
     }
     try {
       start.get().whenComplete((reply, error) -> {
-        inflight.remove(key, mine);
         if (error == null) {
+          // A caller whose lookup began before this reply was stored may still miss; it may take
+          // this reply instead of calling again (see cacheFirst). Later lookups never see it.
+          Finished done = new Finished(ticks.incrementAndGet(), reply);
+          finished.put(key, done);
+          inflight.remove(key, mine);
           mine.complete(reply);
+          scheduler.schedule(() -> finished.remove(key, done), FLIGHT_MEMORY.toNanos(), TimeUnit.NANOSECONDS);
         } else {
+          inflight.remove(key, mine);
           mine.completeExceptionally(unwrap(error));
         }
       });
@@ -198,12 +212,12 @@ public final class CachingInvoker {
    * then, with the lease on, let one replica fetch while the others wait for its entry.
    */
   private CompletableFuture<CachedReply> fetch(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
+    if (leaseTtl == null) {
+      return callAndSave(method, args, kwargs, key, policy);
+    }
     return lookup(key).thenCompose(hit -> {
       if (fresh(hit)) {
         return CompletableFuture.completedFuture(CachedReply.of(hit.value, CachedReply.Source.CACHE, null));
-      }
-      if (leaseTtl == null) {
-        return callAndSave(method, args, kwargs, key, policy);
       }
       return tryLease(key).thenCompose(granted -> granted
           ? leased(method, args, kwargs, key, policy)
@@ -259,11 +273,24 @@ public final class CachingInvoker {
   }
 
   private static final Duration LEASE_POLL = Duration.ofMillis(10);
+  private static final Duration FLIGHT_MEMORY = Duration.ofSeconds(1);
 
-  /** Calls the service; completes once the reply is stored, so the next lookup finds it. */
+  /** A flight that ended with a reply, stamped with the logical time it ended. */
+  private record Finished(long tick, CachedReply reply) {}
+
+  private final java.util.concurrent.atomic.AtomicLong ticks = new java.util.concurrent.atomic.AtomicLong();
+  private final Map<String, Finished> finished = new ConcurrentHashMap<>();
+
+  /**
+   * Calls the service and stores the reply. With the lease on, completes only once the reply is
+   * stored, so the replicas waiting for it find it; otherwise the write is not on the caller's path.
+   */
   private CompletableFuture<CachedReply> callAndSave(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
-    return rpc(method, args, kwargs).thenCompose(value ->
-        save(key, method, value, policy).thenApply(v -> CachedReply.of(value, CachedReply.Source.SERVICE, null)));
+    return rpc(method, args, kwargs).thenCompose(value -> {
+      CompletableFuture<Void> stored = save(key, method, value, policy);
+      CachedReply reply = CachedReply.of(value, CachedReply.Source.SERVICE, null);
+      return leaseTtl == null ? CompletableFuture.completedFuture(reply) : stored.thenApply(v -> reply);
+    });
   }
 
   private CompletableFuture<CachedReply> cached(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy) {
@@ -354,7 +381,7 @@ public final class CachingInvoker {
       events.onStoreError(service, "get", e);
       return CompletableFuture.completedFuture(null);
     }
-    if (!raw.isDone()) {
+    if (!raw.isDone() && !storeBoundsItself) {
       raw = raw.copy().completeOnTimeout(null, storeTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
     return raw.handle((bytes, error) -> {

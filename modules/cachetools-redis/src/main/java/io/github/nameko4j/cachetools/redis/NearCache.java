@@ -37,7 +37,12 @@ final class NearCache implements AutoCloseable {
   private volatile boolean subscribed;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
 
-  private record Held(byte[] value, long ttlNanos) {}
+  /** The value, already wrapped in the future a hit returns: a hit allocates nothing. */
+  private record Held(CompletableFuture<byte[]> value, long ttlNanos) {
+    Held(byte[] bytes, long ttlNanos) {
+      this(CompletableFuture.completedFuture(bytes), ttlNanos);
+    }
+  }
 
   private final io.lettuce.core.RedisURI uri;
 
@@ -129,7 +134,8 @@ final class NearCache implements AutoCloseable {
     }
   }
 
-  byte[] get(String key) {
+  /** The held value as a completed future, or null. */
+  CompletableFuture<byte[]> get(String key) {
     if (!subscribed) {
       return null;
     }

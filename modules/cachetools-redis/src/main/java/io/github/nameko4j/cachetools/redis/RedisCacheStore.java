@@ -220,9 +220,9 @@ public final class RedisCacheStore implements CacheStore {
   @Override
   public CompletableFuture<byte[]> get(String key) {
     if (near != null) {
-      byte[] local = near.get(key);
+      CompletableFuture<byte[]> local = near.get(key);
       if (local != null) {
-        return CompletableFuture.completedFuture(local);
+        return local;
       }
       long seen = near.version();
       return run("get", c -> c.get(key(key)), null).thenApply(value -> {
@@ -366,6 +366,12 @@ public final class RedisCacheStore implements CacheStore {
       t = t.getCause();
     }
     return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+  }
+
+  /** Every command has its own timeout (and the near cache answers at once). */
+  @Override
+  public boolean boundsItsOwnLatency() {
+    return ownsClient;
   }
 
   /** Commands that failed or timed out since the store was built. */
