@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /**
  * Calls nameko services over AMQP, as nameko's {@code ClusterRpcProxy} does.
@@ -122,31 +120,8 @@ public final class NamekoRpcClient implements AutoCloseable {
     return TypedProxies.create(api, Names.require("service", service), this::callAsync);
   }
 
-  /** Waits for a future, rethrowing its {@link NamekoException} as is. */
   static Object await(CompletableFuture<Object> future) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      future.cancel(false);
-      throw new NamekoException("interrupted while waiting for a reply", e);
-    } catch (ExecutionException e) {
-      throw unwrap(e.getCause());
-    }
-  }
-
-  static RuntimeException unwrap(Throwable cause) {
-    Throwable t = cause;
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof RuntimeException) {
-      return (RuntimeException) t;
-    }
-    if (t instanceof Error) {
-      throw (Error) t;
-    }
-    return new NamekoException(t.getMessage(), t);
+    return io.github.nameko4j.rpc.internal.Futures.await(future);
   }
 
   private static void requirePositive(String name, Duration value) {

@@ -134,30 +134,31 @@ public final class RedisCacheStore implements CacheStore {
   private static RedisClient standaloneClient(Builder b) {
     RedisClient c = RedisClient.create(resources());
     ClientOptions.Builder options = ClientOptions.builder();
-    if (b.trustedCertificates != null) {
-      options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider().trustManager(b.trustedCertificates).build());
-    }
-    c.setOptions(options
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build())
-        .build());
+    configure(options, b, ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+    c.setOptions(options.build());
     return c;
   }
 
   private static RedisClusterClient clusterClient(Builder b) {
     RedisClusterClient c = RedisClusterClient.create(resources(), b.redisUris);
+    ClusterClientOptions.Builder options = ClusterClientOptions.builder();
     // Lettuce opens a cluster's node connections lazily, and REJECT_COMMANDS would reject the
     // first command to every node. Commands wait for the node instead, still bounded by the
     // per-command timeout, so a dead node costs at most commandTimeout all the same.
-    c.setOptions(ClusterClientOptions.builder()
-        .autoReconnect(true)
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
-        .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build())
-        .build());
+    configure(options, b, ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS);
+    c.setOptions(options.build());
     return c;
+  }
+
+  /** The options every client the store creates gets (the builders are mutable). */
+  private static void configure(ClientOptions.Builder options, Builder b, ClientOptions.DisconnectedBehavior whenDisconnected) {
+    options.autoReconnect(true)
+        .disconnectedBehavior(whenDisconnected)
+        .timeoutOptions(TimeoutOptions.enabled(b.commandTimeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(b.connectTimeout).build());
+    if (b.trustedCertificates != null) {
+      options.sslOptions(io.lettuce.core.SslOptions.builder().jdkSslProvider().trustManager(b.trustedCertificates).build());
+    }
   }
 
   /** Starts connecting unless connected or already trying; never throws. */

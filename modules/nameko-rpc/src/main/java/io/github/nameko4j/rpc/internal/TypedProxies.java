@@ -1,7 +1,6 @@
 package io.github.nameko4j.rpc.internal;
 
 import io.github.nameko4j.rpc.Kwarg;
-import io.github.nameko4j.rpc.NamekoException;
 import io.github.nameko4j.rpc.RpcMethod;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
@@ -16,8 +15,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /** Dynamic proxies for typed client interfaces, shared by the plain client and the caching proxies. */
 public final class TypedProxies {
@@ -142,7 +139,7 @@ public final class TypedProxies {
           if (plan.async) {
             return result.thenApply(value -> Json.convert(value, plan.resultType));
           }
-          return Json.convert(await(result), plan.resultType);
+          return Json.convert(Futures.await(result), plan.resultType);
         };
     Class<?>[] interfaces = extra == null ? new Class<?>[] {api} : new Class<?>[] {api, extra};
     return api.cast(Proxy.newProxyInstance(api.getClassLoader(), interfaces, handler));
@@ -157,21 +154,4 @@ public final class TypedProxies {
     return handle.invokeWithArguments(args == null ? new Object[0] : args);
   }
 
-  private static Object await(CompletableFuture<Object> future) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new NamekoException("interrupted while waiting for a reply", e);
-    } catch (ExecutionException e) {
-      Throwable t = e.getCause();
-      while (t instanceof CompletionException && t.getCause() != null) {
-        t = t.getCause();
-      }
-      if (t instanceof RuntimeException) {
-        throw (RuntimeException) t;
-      }
-      throw new NamekoException(String.valueOf(t.getMessage()), t);
-    }
-  }
 }
