@@ -232,6 +232,12 @@ class CachedRpcProxyIT {
     assertThatThrownBy(() -> proxy.call("  ", 1)).isInstanceOf(IllegalArgumentException.class).hasMessage("method must not be blank");
     assertThatThrownBy(() -> proxy.call("echo", 1, new Object()))
         .isInstanceOf(CodecException.class).hasMessageContaining("argument 1 (a value of type java.lang.Object)");
+    Map<String, Object> cyclic = new java.util.HashMap<>();
+    cyclic.put("me", cyclic);
+    assertThatThrownBy(() -> proxy.call("echo", List.of(cyclic), Map.of()))
+        .isInstanceOf(CodecException.class).hasMessageContaining("argument 0").hasMessageContaining("cyclic");
+    assertThatThrownBy(() -> proxy.call("echo", List.of(), Map.of("loop", cyclic)))
+        .isInstanceOf(CodecException.class).hasMessageContaining("keyword argument 'loop'");
     assertThat(store.size()).isZero();
     assertThat(proxy.call("echo", "ok")).isEqualTo("ok");
     assertThatThrownBy(() -> CachedRpcProxy.builder(client).build())

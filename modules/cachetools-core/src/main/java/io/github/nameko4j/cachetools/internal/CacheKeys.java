@@ -26,8 +26,25 @@ public final class CacheKeys {
    * @throws CodecException an argument cannot be encoded (the message names it)
    */
   public static String derive(String service, String method, List<?> args, Map<String, ?> kwargs) {
-    byte[] canonical = Json.encodeRequest(canonicalList(args, 0), canonicalMap(kwargs, 0));
+    List<Object> canonicalArgs = new ArrayList<>(args.size());
+    for (int i = 0; i < args.size(); i++) {
+      canonicalArgs.add(canonicalArgument(args.get(i), "argument " + i));
+    }
+    Map<String, Object> canonicalKwargs = new TreeMap<>();
+    for (Map.Entry<String, ?> e : kwargs.entrySet()) {
+      canonicalKwargs.put(e.getKey(), canonicalArgument(e.getValue(), "keyword argument '" + e.getKey() + "'"));
+    }
+    byte[] canonical = Json.encodeRequest(canonicalArgs, canonicalKwargs);
     return service + ":" + method + ":" + sha256(canonical);
+  }
+
+  /** Canonical form of one argument; a failure names the argument, as the RPC client's would. */
+  private static Object canonicalArgument(Object value, String which) {
+    try {
+      return canonical(value, 1);
+    } catch (CodecException e) {
+      throw new CodecException(which + " (" + Json.describe(value) + ") cannot be sent: " + e.getMessage(), e);
+    }
   }
 
   /** The prefix of every key of one method, e.g. for invalidation by prefix. */
