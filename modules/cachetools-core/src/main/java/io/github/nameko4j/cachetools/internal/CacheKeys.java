@@ -26,6 +26,26 @@ public final class CacheKeys {
    * @throws CodecException an argument cannot be encoded (the message names it)
    */
   public static String derive(String service, String method, List<?> args, Map<String, ?> kwargs) {
+    byte[] canonical;
+    try {
+      canonical = WRITER.get().request(args, kwargs);
+    } catch (CanonicalWriter.Unsupported general) {
+      canonical = canonicalJson(args, kwargs);
+    }
+    return service + ":" + method + ":" + sha256(canonical);
+  }
+
+  private static final ThreadLocal<CanonicalWriter> WRITER = ThreadLocal.withInitial(CanonicalWriter::new);
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every JVM", e);
+    }
+  });
+
+  /** The general path: any value Jackson can write, through the same encoder the RPC client uses. */
+  static byte[] canonicalJson(List<?> args, Map<String, ?> kwargs) {
     List<Object> canonicalArgs = new ArrayList<>(args.size());
     for (int i = 0; i < args.size(); i++) {
       canonicalArgs.add(canonicalArgument(args.get(i), "argument " + i));
@@ -34,8 +54,16 @@ public final class CacheKeys {
     for (Map.Entry<String, ?> e : kwargs.entrySet()) {
       canonicalKwargs.put(e.getKey(), canonicalArgument(e.getValue(), "keyword argument '" + e.getKey() + "'"));
     }
-    byte[] canonical = Json.encodeRequest(canonicalArgs, canonicalKwargs);
-    return service + ":" + method + ":" + sha256(canonical);
+    return Json.encodeRequest(canonicalArgs, canonicalKwargs);
+  }
+
+  /** For tests: the fast writer's bytes, or null when it hands over to the general path. */
+  static byte[] fastCanonical(List<?> args, Map<String, ?> kwargs) {
+    try {
+      return new CanonicalWriter().request(args, kwargs);
+    } catch (CanonicalWriter.Unsupported general) {
+      return null;
+    }
   }
 
   /** Canonical form of one argument; a failure names the argument, as the RPC client's would. */
@@ -86,11 +114,7 @@ public final class CacheKeys {
   }
 
   private static String sha256(byte[] bytes) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes);
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required of every JVM", e);
-    }
+    byte[] digest = SHA256.get().digest(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
   }
 }
