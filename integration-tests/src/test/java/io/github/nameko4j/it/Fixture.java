@@ -56,17 +56,7 @@ final class Fixture {
   }
 
   static void deleteQueues(String amqp, String... services) {
-    try {
-      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
-      f.setUri(amqp);
-      try (var c = f.newConnection(); var ch = c.createChannel()) {
-        for (String s : services) {
-          ch.queueDelete("rpc-" + s);
-        }
-      }
-    } catch (Exception e) {
-      // best effort
-    }
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqp, services);
   }
 
   static void deleteKeys(String redisUri, String pattern) {

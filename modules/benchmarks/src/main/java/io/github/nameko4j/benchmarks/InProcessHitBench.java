@@ -41,10 +41,12 @@ public class InProcessHitBench {
   String key;
   final List<Object> args = List.of("hello");
 
+  String service;
+
   @Setup
   public void setUp() {
     String amqp = Benchmarks.amqpUri();
-    String service = "bench_hit_" + UUID.randomUUID().toString().substring(0, 8);
+    service = "bench_hit_" + UUID.randomUUID().toString().substring(0, 8);
     server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).start();
     client = NamekoRpcClient.builder().uri(amqp).build();
     proxy = CacheFirstRpcProxy.builder(client).service(service).store(InMemoryCacheStore.create()).build();
@@ -59,6 +61,7 @@ public class InProcessHitBench {
   public void tearDown() {
     client.close();
     server.close();
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
   }
 
   @Benchmark

@@ -33,9 +33,11 @@ public class NearCacheBench {
   String key = "kryo1:bench:echo:key";
   final List<Object> args = List.of("hello");
 
+  String service;
+
   @Setup
   public void setUp() throws InterruptedException {
-    String service = "bench_near_" + UUID.randomUUID().toString().substring(0, 8);
+    service = "bench_near_" + UUID.randomUUID().toString().substring(0, 8);
     store = RedisCacheStore.builder("bench-near-" + service).uri(Benchmarks.redisUri()).commandTimeout(Duration.ofSeconds(1))
         .nearCache(10_000, Duration.ofMinutes(5)).build();
     server = NamekoRpcServer.builder().uri(Benchmarks.amqpUri()).service(service, new Benchmarks.Echo()).start();
@@ -62,6 +64,7 @@ public class NearCacheBench {
     store.delete(key).join();
     client.close();
     server.close();
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
     store.close();
   }
 

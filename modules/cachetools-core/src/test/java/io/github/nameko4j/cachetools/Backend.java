@@ -26,8 +26,10 @@ public class Backend implements AutoCloseable {
   public volatile boolean failing;
   public volatile long delayMillis;
   private final NamekoRpcServer server;
+  private final String amqpUri;
 
   public Backend(String amqpUri) {
+    this.amqpUri = amqpUri;
     this.server = NamekoRpcServer.builder().uri(amqpUri).service(name, new Methods()).maxWorkers(32).start();
   }
 
@@ -80,5 +82,6 @@ public class Backend implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqpUri, name);
   }
 }

@@ -83,6 +83,8 @@ class OriginalExamplesIT {
       assertThat(caller.call("demo_" + suffix, "do_something", "request")).isEqualTo(viaDemo);
       assertThat(caller.call("demo_ttl_" + suffix, "do_something", "request")).isEqualTo(viaTtl);
       assertThat(target.calls).isEqualTo(4); // CachedRpcProxy always asks the service first
+    } finally {
+      io.github.nameko4j.testsupport.Queues.deleteServiceQueues(services.amqpUri(), other, "demo_" + suffix, "demo_ttl_" + suffix);
     }
   }
 }

@@ -47,6 +47,7 @@ class CliIT {
     if (server != null && server.isAlive()) {
       server.destroyForcibly();
     }
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqp, "echo_java");
   }
 
   private static String java() {

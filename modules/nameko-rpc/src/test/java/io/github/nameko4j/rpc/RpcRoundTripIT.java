@@ -55,6 +55,7 @@ class RpcRoundTripIT {
     if (server != null) {
       server.close();
     }
+    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(TestServices.get().amqpUri(), SERVICE);
   }
 
   @Test
