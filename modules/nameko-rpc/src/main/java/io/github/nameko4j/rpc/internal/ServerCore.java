@@ -82,6 +82,9 @@ public final class ServerCore implements AutoCloseable {
       close();
       throw new TransportException("cannot host service " + service + " on " + redactedUri + ": " + e.getMessage(), e);
     }
+    // Publish sequence numbers restart on the recovered channel and the old delivery tags are
+    // void (those requests are redelivered): forget what was waiting for a confirm.
+    connection.addShutdownListener(cause -> awaitingConfirm.clear());
     LOG.info("service {} listening on {} (max workers {}, methods {})", service, redactedUri, maxWorkers, methods.names());
   }
 
