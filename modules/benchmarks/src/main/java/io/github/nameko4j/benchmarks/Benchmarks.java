@@ -88,6 +88,7 @@ public final class Benchmarks {
     b.redisOutage();
     b.stampede();
     b.nearCache();
+    b.deleteRedisKeys();
     String table = b.markdown(Duration.ofNanos(System.nanoTime() - start));
     Files.writeString(out, table);
     System.out.println(table);
@@ -231,7 +232,9 @@ public final class Benchmarks {
       rows.add(new Row("2a", "CacheFirstRpcProxy hit, Redis store (mean µs)", f1(latency[0]), f1(latency[1]) + " (Lettuce sync GET)",
           f2(latency[0] / latency[1]), "≤ 1.3", met(latency[0] / latency[1] <= 1.3)));
       conn.sync().del(rawKey);
+    } finally {
       lettuce.shutdown();
+      deleteQueue("rpc-" + service);
     }
     Collection<RunResult> results = jmh(InProcessHitBench.class.getSimpleName(), full ? 5 : 4, full ? 5 : 3);
     double proxyHit = score(results, "proxyHit", Map.of());
@@ -460,6 +463,26 @@ public final class Benchmarks {
       }
     }
     throw new IllegalStateException("no JMH result for " + method + " " + params);
+  }
+
+  /** The rows write thousands of entries under nameko4j:bench-<run>*: leave none behind. */
+  private void deleteRedisKeys() {
+    RedisClient lettuce = RedisClient.create(redisUri);
+    try (StatefulRedisConnection<String, String> c = lettuce.connect()) {
+      io.lettuce.core.ScanArgs match = io.lettuce.core.ScanArgs.Builder.matches("nameko4j:bench-*" + runId + "*").limit(1000);
+      io.lettuce.core.KeyScanCursor<String> cursor = c.sync().scan(match);
+      while (true) {
+        if (!cursor.getKeys().isEmpty()) {
+          c.sync().del(cursor.getKeys().toArray(new String[0]));
+        }
+        if (cursor.isFinished()) {
+          break;
+        }
+        cursor = c.sync().scan(cursor, match);
+      }
+    } finally {
+      lettuce.shutdown();
+    }
   }
 
   private void deleteQueue(String queue) {
