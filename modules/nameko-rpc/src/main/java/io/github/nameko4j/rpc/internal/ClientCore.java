@@ -283,10 +283,6 @@ public final class ClientCore implements AutoCloseable {
     return pending.size();
   }
 
-  public boolean isOpen() {
-    return !closed && connection.isOpen();
-  }
-
   @Override
   public void close() {
     if (closed) {

@@ -26,12 +26,18 @@ public final class Futures {
     }
   }
 
-  /** The failure behind CompletionException/ExecutionException wrappers, as an unchecked exception. */
-  public static RuntimeException unwrap(Throwable cause) {
-    Throwable t = cause;
+  /** The failure behind CompletionException/ExecutionException wrappers, as it is. */
+  public static Throwable cause(Throwable failure) {
+    Throwable t = failure;
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
       t = t.getCause();
     }
+    return t;
+  }
+
+  /** The failure behind CompletionException/ExecutionException wrappers, as an unchecked exception. */
+  public static RuntimeException unwrap(Throwable failure) {
+    Throwable t = cause(failure);
     if (t instanceof RuntimeException) {
       return (RuntimeException) t;
     }

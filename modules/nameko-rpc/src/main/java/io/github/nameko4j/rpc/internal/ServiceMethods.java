@@ -38,10 +38,6 @@ public final class ServiceMethods {
         paramNames[i] = kwarg != null ? kwarg.value() : Names.snakeCase(params[i].getName());
       }
     }
-
-    public String name() {
-      return name;
-    }
   }
 
   /**

@@ -53,10 +53,6 @@ public final class TypedProxies {
         this.resultType = method.getGenericReturnType();
       }
     }
-
-    public String rpcName() {
-      return rpcName;
-    }
   }
 
   /** The rpc name of an interface method: its {@link RpcMethod} value or its name in snake_case. */
