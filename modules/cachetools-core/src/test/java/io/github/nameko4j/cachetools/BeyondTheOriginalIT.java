@@ -4,46 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.testsupport.ManualClock;
-import io.github.nameko4j.testsupport.TestServices;
-import io.github.nameko4j.testsupport.TestServicesExtension;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Refresh-ahead, invalidation, events and metrics. */
-@ExtendWith(TestServicesExtension.class)
-class BeyondTheOriginalIT {
-  private static Backend backend;
-  private static NamekoRpcClient client;
-
-  @BeforeAll
-  static void start(TestServices services) {
-    backend = new Backend(services.amqpUri());
-    client = Backend.client(services.amqpUri());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void heal() {
-    backend.failing = false;
-    backend.delayMillis = 0;
-  }
+class BeyondTheOriginalIT extends WithBackend {
 
   @Test
   void pastTheRefreshPointAHitReturnsAtOnceAndRefreshesOnceInTheBackground() {

@@ -3,12 +3,9 @@ package io.github.nameko4j.cachetools;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.testsupport.ManualClock;
-import io.github.nameko4j.testsupport.TestServices;
-import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,35 +14,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TestServicesExtension.class)
-class CacheFirstRpcProxyIT {
-  private static Backend backend;
-  private static NamekoRpcClient client;
+class CacheFirstRpcProxyIT extends WithBackend {
   private final ManualClock clock = new ManualClock();
   private final InMemoryCacheStore store = InMemoryCacheStore.builder().clock(clock).build();
-
-  @BeforeAll
-  static void start(TestServices services) {
-    backend = new Backend(services.amqpUri());
-    client = Backend.client(services.amqpUri());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void heal() {
-    backend.failing = false;
-  }
 
   @Test
   void callsTheServiceOnceThenNotAtAllThenAgainAfterTheCacheIsCleared() {

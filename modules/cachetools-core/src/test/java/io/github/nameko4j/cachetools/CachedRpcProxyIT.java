@@ -6,11 +6,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.github.nameko4j.cachetools.internal.CacheKeys;
 import io.github.nameko4j.rpc.CodecException;
-import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.testsupport.TestServices;
-import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,34 +17,9 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-@ExtendWith(TestServicesExtension.class)
-class CachedRpcProxyIT {
-  private static Backend backend;
-  private static NamekoRpcClient client;
-
-  @BeforeAll
-  static void start(TestServices services) {
-    backend = new Backend(services.amqpUri());
-    client = Backend.client(services.amqpUri());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void heal() {
-    backend.failing = false;
-    backend.delayMillis = 0;
-  }
+class CachedRpcProxyIT extends WithBackend {
 
   private CachedRpcProxy proxy(InMemoryCacheStore store, CachePolicy policy) {
     return CachedRpcProxy.builder(client).service(backend.name).store(store).defaultPolicy(policy).build();

@@ -2,41 +2,14 @@ package io.github.nameko4j.cachetools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.nameko4j.rpc.NamekoRpcClient;
-import io.github.nameko4j.testsupport.TestServices;
-import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Concurrent misses on one key in one process share one call to the service. */
-@ExtendWith(TestServicesExtension.class)
-class StampedeIT {
-  private static Backend backend;
-  private static NamekoRpcClient client;
-
-  @BeforeAll
-  static void start(TestServices services) {
-    backend = new Backend(services.amqpUri());
-    client = Backend.client(services.amqpUri());
-  }
-
-  @AfterAll
-  static void stop() {
-    client.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void heal() {
-    backend.delayMillis = 0;
-  }
+class StampedeIT extends WithBackend {
 
   private static List<Object> fire(int callers, java.util.function.Supplier<CompletableFuture<Object>> call) {
     List<CompletableFuture<Object>> futures = new ArrayList<>();
