@@ -12,7 +12,7 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.RpcTimeoutException;
 import io.github.nameko4j.rpc.TransportException;
-import io.github.nameko4j.testsupport.Rabbitmqctl;
+import io.github.nameko4j.testsupport.RabbitNodeProcess;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
@@ -75,16 +75,15 @@ class FaultsUnderLoadIT {
   }
 
   @Test
-  void brokerRestartUnderLoad(TestServices services) throws Exception {
-    Rabbitmqctl.assumeLocalBroker(services.amqpUri());
-    String amqp = services.amqpUri();
+  void brokerRestartUnderLoad() throws Exception {
     Fixture.Counting target = new Fixture.Counting("restart_" + UUID.randomUUID().toString().substring(0, 8));
     LoadTally tally = new LoadTally();
     ExecutorService pool = Executors.newFixedThreadPool(CALLERS);
     AtomicBoolean stop = new AtomicBoolean();
     AtomicReference<String> phase = new AtomicReference<>("before");
-    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(target.name, target).start();
-        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(3)).build()) {
+    try (RabbitNodeProcess broker = RabbitNodeProcess.start(); // its own node: the shared broker is never stopped
+        NamekoRpcServer server = NamekoRpcServer.builder().uri(broker.amqpUri()).service(target.name, target).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(broker.amqpUri()).callTimeout(Duration.ofSeconds(3)).build()) {
       CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(target.name).store(InMemoryCacheStore.create())
           .defaultPolicy(CachePolicy.custom().failoverTimeout(Duration.ofMillis(500)).build()).build();
       warmUp(proxy);
@@ -92,12 +91,12 @@ class FaultsUnderLoadIT {
       Thread.sleep(1500);
       try {
         phase.set("stopping");
-        Rabbitmqctl.run("stop_app");
+        broker.stopApp();
         phase.set("down");
         Thread.sleep(4000);
         phase.set("starting");
       } finally {
-        Rabbitmqctl.run("start_app");
+        broker.startApp();
       }
       phase.set("recovering");
       // nothing of ours is restarted: client and server reconnect by themselves
@@ -123,7 +122,6 @@ class FaultsUnderLoadIT {
     } finally {
       stop.set(true);
       pool.shutdownNow();
-      Fixture.deleteQueues(amqp, target.name);
     }
   }
 
