@@ -101,7 +101,7 @@ class ReplicasEndToEndIT {
       out.put("replica", replica);
       out.put("source", reply.source().name());
       out.put("value", reply.value());
-      out.put("because", reply.fallbackCause() == null ? null : reply.fallbackCause().getClass().getSimpleName());
+      out.put("because", reply.fallbackCause().map(c -> c.getClass().getSimpleName()).orElse(null));
       return out;
     }
   }
