@@ -78,7 +78,7 @@ public final class Demo {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     EmbeddedBroker embedded = amqpUri == null ? EmbeddedBroker.start() : null;
     String amqp = embedded != null ? embedded.uri() : amqpUri;
-    String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + io.github.nameko4j.rpc.internal.AmqpUris.redact(amqp);
+    String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + io.github.nameko4j.rpc.internal.BrokerUri.redact(amqp);
     String cacheText = redisUri == null
         ? "in-process cache per replica (no Redis: replicas do not share it)"
         : "Redis " + redactRedis(redisUri) + ", shared by both replicas (namespace demo-" + runId + ")";

@@ -1,7 +1,9 @@
 package io.github.nameko4j.rpc;
 
-import io.github.nameko4j.rpc.internal.AmqpUris;
+import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ClientCore;
+import io.github.nameko4j.rpc.internal.Futures;
+import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Json;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.TypedProxies;
@@ -11,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Calls nameko services over AMQP, as nameko's {@code ClusterRpcProxy} does.
@@ -27,10 +30,15 @@ import java.util.concurrent.CompletableFuture;
  * threads. Results are decoded JSON ({@code Map}, {@code List}, {@code String}, {@code Integer},
  * {@code Long}, {@code BigInteger}, {@code Double}, {@code Boolean} or null) unless a typed proxy
  * converts them. Futures complete on the client's delivery thread: use the {@code *Async}
- * variants of {@link CompletableFuture} for slow callbacks.
+ * variants of {@link CompletableFuture} for slow callbacks. {@code callAsync} never blocks: requests
+ * are published by a thread of the client's own, so it is safe to call from event loops and
+ * virtual threads.
  *
- * <p>When the connection drops, calls in flight fail with {@link TransportException} and the
- * client reconnects by itself; calls made while it is down fail at once.
+ * <p>When the connection drops (or the broker closes the reply queue or its channel), calls in
+ * flight fail with {@link TransportException} and the client reconnects by itself, with a new
+ * reply queue, to the next node of the URI list if it has several; calls made while it is down
+ * fail at once. Each request carries an AMQP {@code expiration} equal to the time its caller still
+ * waits, so a request nobody waits for any more is dropped by the broker, never run.
  */
 public final class NamekoRpcClient implements AutoCloseable {
   /** Default wait for a reply: nameko waits forever; we do not. */
@@ -39,16 +47,28 @@ public final class NamekoRpcClient implements AutoCloseable {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   /** nameko's standalone proxy's name; call ids look like {@code standalone_rpc_proxy.call.<uuid>}. */
   public static final String DEFAULT_CALLER_NAME = "standalone_rpc_proxy";
+  /** Default AMQP heartbeat: a silently dead connection is noticed within about twice this. */
+  public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(10);
+  /**
+   * Default limit on one message (request or reply), in bytes: RabbitMQ 3.x's own default {@code
+   * max_message_size} (RabbitMQ 4 lowered its default to 16 MiB: set the same value here).
+   */
+  public static final int DEFAULT_MAX_MESSAGE_SIZE = 128 * 1024 * 1024;
+  /** Largest {@code maxMessageSize} accepted: RabbitMQ's hard limit. */
+  public static final int MAX_MESSAGE_SIZE_LIMIT = 512 * 1024 * 1024;
 
   private final ClientCore core;
   private final Duration callTimeout;
+  private final Map<String, Object> contextData;
   private final String description;
 
   private NamekoRpcClient(Builder builder) {
     this.callTimeout = builder.callTimeout;
+    this.contextData = Map.copyOf(builder.contextData);
     this.description =
-        "NamekoRpcClient{uri=" + AmqpUris.redact(builder.uri) + ", caller=" + builder.callerName + "}";
-    this.core = new ClientCore(builder.uri, builder.callerName, builder.contextData, builder.connectTimeout);
+        "NamekoRpcClient{uri=" + BrokerUri.redact(builder.uri) + ", caller=" + builder.callerName + "}";
+    this.core = new ClientCore(builder.uri, builder.callerName, builder.contextData, builder.connectTimeout,
+        builder.heartbeat, builder.maxMessageSize);
   }
 
   public static Builder builder() {
@@ -121,7 +141,7 @@ public final class NamekoRpcClient implements AutoCloseable {
   }
 
   static Object await(CompletableFuture<Object> future) {
-    return io.github.nameko4j.rpc.internal.Futures.await(future);
+    return Futures.await(future);
   }
 
   private static void requirePositive(String name, Duration value) {
@@ -143,13 +163,27 @@ public final class NamekoRpcClient implements AutoCloseable {
    * (the caching proxies) schedule their own short timeouts on it rather than start threads. Do
    * not shut it down: {@link #close()} does. Tasks on it must be quick and never block.
    */
-  public java.util.concurrent.ScheduledExecutorService scheduler() {
+  public ScheduledExecutorService scheduler() {
     return core.timer();
   }
 
   /** Calls in flight right now. */
   public int inFlight() {
     return core.inFlight();
+  }
+
+  /** The context data sent with calls made outside a service method (see {@link Builder#contextData}). */
+  public Map<String, Object> contextData() {
+    return contextData;
+  }
+
+  /** True while connected to the broker with a reply queue; false while reconnecting. */
+  public boolean isConnected() {
+    return core.connected();
+  }
+
+  ClientCore core() {
+    return core;
   }
 
   /** Closes the connection; calls in flight fail with {@link TransportException}. Idempotent. */
@@ -169,16 +203,50 @@ public final class NamekoRpcClient implements AutoCloseable {
     private String callerName = DEFAULT_CALLER_NAME;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration heartbeat = DEFAULT_HEARTBEAT;
+    private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private final Map<String, Object> contextData = new LinkedHashMap<>();
 
     private Builder() {}
 
-    /** The broker, e.g. {@code amqp://user:pass@host:5672/vhost}. Default: guest on localhost. */
+    /**
+     * The broker, as nameko's {@code AMQP_URI}: {@code amqp://user:pass@host:5672/vhost}, {@code
+     * amqps://...}, {@code pyamqp://...}, or the nodes of a cluster separated by {@code ;} (the
+     * client connects to one of them, and to another when it goes down). Characters such as
+     * {@code @ / ? #} in a password must be percent-encoded. Default: guest on localhost.
+     *
+     * @throws IllegalArgumentException the URI cannot be parsed or has no host; the message says
+     *     why and never shows the password
+     */
     public Builder uri(String uri) {
-      if (uri == null || uri.isBlank()) {
-        throw new IllegalArgumentException("uri must not be null or blank");
-      }
+      BrokerUri.parse(uri);
       this.uri = uri;
+      return this;
+    }
+
+    /**
+     * The AMQP heartbeat. A connection that died without a word (a network cut, a NAT that forgot
+     * it) is noticed after about two heartbeats, then replaced. Default 10 s; at least 1 s.
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      requirePositive("heartbeat", heartbeat);
+      if (heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
+        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
+      }
+      this.heartbeat = heartbeat;
+      return this;
+    }
+
+    /**
+     * The largest request, and reply read, in bytes: a bigger request fails with {@link
+     * CodecException} before it is sent. Set it to the broker's {@code max_message_size}.
+     * Default {@link #DEFAULT_MAX_MESSAGE_SIZE}.
+     */
+    public Builder maxMessageSize(int bytes) {
+      if (bytes < 1024 || bytes > MAX_MESSAGE_SIZE_LIMIT) {
+        throw new IllegalArgumentException("maxMessageSize must be between 1024 and " + MAX_MESSAGE_SIZE_LIMIT + " bytes, was " + bytes);
+      }
+      this.maxMessageSize = bytes;
       return this;
     }
 
@@ -205,9 +273,17 @@ public final class NamekoRpcClient implements AutoCloseable {
     /**
      * Context data sent with calls made outside a service method (as {@code nameko.<key>}
      * headers), e.g. {@code language} or {@code auth_token}. Null values are dropped, as in nameko.
+     *
+     * @throws IllegalArgumentException the value is not one AMQP headers can carry (a String,
+     *     boxed number, Boolean, BigDecimal, Date, byte[], or a List or Map of those)
      */
     public Builder contextData(String key, Object value) {
       Names.require("context key", key);
+      try {
+        Headers.check(key, value);
+      } catch (CodecException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
       if (value == null) {
         contextData.remove(key);
       } else {

@@ -1,6 +1,6 @@
 package io.github.nameko4j.rpc;
 
-import io.github.nameko4j.rpc.internal.AmqpUris;
+import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.ServerCore;
 import java.time.Duration;
@@ -27,7 +27,11 @@ import java.util.Objects;
  * RpcContext#current()} gives the request's context, and calls made from that thread propagate it.
  *
  * <p>Methods may run concurrently on up to {@code maxWorkers} threads: the service object must be
- * thread-safe. The server reconnects by itself after a broker restart.
+ * thread-safe. The server reconnects by itself after a broker restart, a network cut, the broker
+ * closing one of its channels, or its queue being deleted. A reply over {@code maxMessageSize}
+ * is replaced by a {@code ReplyTooLargeError}; a reply the broker refuses is logged and its
+ * request acked (never redelivered to fail again); a downstream error the method re-raises
+ * reaches its caller as nameko's {@code RemoteError}.
  */
 public final class NamekoRpcServer implements AutoCloseable {
   public static final int DEFAULT_MAX_WORKERS = 10;
@@ -36,8 +40,8 @@ public final class NamekoRpcServer implements AutoCloseable {
   private final String description;
 
   private NamekoRpcServer(Builder b) {
-    this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + AmqpUris.redact(b.uri) + "}";
-    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout);
+    this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
+    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout, b.heartbeat, b.maxMessageSize);
   }
 
   public static Builder builder() {
@@ -47,6 +51,11 @@ public final class NamekoRpcServer implements AutoCloseable {
   /** The hosted service's name. */
   public String service() {
     return core.service();
+  }
+
+  /** True while connected and consuming; false while reconnecting or stopped. */
+  public boolean isConnected() {
+    return core.connected();
   }
 
   /**
@@ -75,15 +84,42 @@ public final class NamekoRpcServer implements AutoCloseable {
     private Object handler;
     private int maxWorkers = DEFAULT_MAX_WORKERS;
     private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
+    private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
+    private int maxMessageSize = NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE;
 
     private Builder() {}
 
-    /** The broker. Default: guest on localhost. */
+    /**
+     * The broker, as for {@link NamekoRpcClient.Builder#uri}. Default: guest on localhost.
+     *
+     * @throws IllegalArgumentException the URI cannot be parsed or has no host
+     */
     public Builder uri(String uri) {
-      if (uri == null || uri.isBlank()) {
-        throw new IllegalArgumentException("uri must not be null or blank");
-      }
+      BrokerUri.parse(uri);
       this.uri = uri;
+      return this;
+    }
+
+    /** The AMQP heartbeat, as for {@link NamekoRpcClient.Builder#heartbeat}. Default 10 s. */
+    public Builder heartbeat(Duration heartbeat) {
+      if (heartbeat == null || heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
+        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
+      }
+      this.heartbeat = heartbeat;
+      return this;
+    }
+
+    /**
+     * The largest reply sent, in bytes: a bigger one is replaced by a {@code ReplyTooLargeError}
+     * for its caller. Set it to the broker's {@code max_message_size}. Default {@link
+     * NamekoRpcClient#DEFAULT_MAX_MESSAGE_SIZE}.
+     */
+    public Builder maxMessageSize(int bytes) {
+      if (bytes < 1024 || bytes > NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT) {
+        throw new IllegalArgumentException("maxMessageSize must be between 1024 and "
+            + NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT + " bytes, was " + bytes);
+      }
+      this.maxMessageSize = bytes;
       return this;
     }
 

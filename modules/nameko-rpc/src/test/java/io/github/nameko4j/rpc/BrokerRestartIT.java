@@ -25,19 +25,19 @@ class BrokerRestartIT {
     String service = "restart_" + UUID.randomUUID().toString().substring(0, 8);
     try (RabbitNodeProcess broker = RabbitNodeProcess.start();
         NamekoRpcServer server = NamekoRpcServer.builder().uri(broker.amqpUri()).service(service, new EchoService()).start();
-        NamekoRpcClient client = NamekoRpcClient.builder().uri(broker.amqpUri()).callTimeout(Duration.ofSeconds(20)).build()) {
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(broker.amqpUri()).callTimeout(Duration.ofSeconds(90)).build()) {
       assertThat(client.call(service, "echo", "before")).isEqualTo("before");
-      CompletableFuture<Object> inFlight = client.callAsync(service, "slow", List.of(5.0, "x"), Map.of());
-      Thread.sleep(300); // the slow call is now running in the server
+      // Far longer than stopping the broker can take, even on a loaded machine.
+      CompletableFuture<Object> inFlight = client.callAsync(service, "slow", List.of(60.0, "x"), Map.of());
       try {
         broker.stopApp();
         Throwable error = null;
         try {
-          inFlight.get(15, TimeUnit.SECONDS);
+          inFlight.get(50, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           error = e.getCause();
         }
-        // A transport error, not the 20 s RpcTimeoutException: the call did not hang.
+        // A transport error, not the 90 s RpcTimeoutException: the call did not hang.
         assertThat(error).isInstanceOf(TransportException.class).hasMessageContaining("lost while the call was in flight");
         CompletableFuture<Object> whileDown = client.callAsync(service, "echo", List.of(1), Map.of());
         assertThat(whileDown).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)

@@ -108,4 +108,27 @@ class ServerRobustnessIT {
     assertThat(reply).hasSize(big.length() + "{\"result\":\"\",\"error\":null}".length());
     assertThat(client.call(SERVICE, "echo", 1)).isEqualTo(1);
   }
+
+  @Test
+  void aDecimalBombIsRefusedAndTheServiceKeepsAnswering() throws Exception {
+    // 78 bytes that decode to 1E+140000000: written back in plain notation, a 140 MB reply that
+    // the broker refuses, which used to close the service's channel for good.
+    String bomb = "{\"args\": [{\"__type__\": \"decimal\", \"__value__\": \"1E+140000000\"}], \"kwargs\": {}}";
+    assertThat(send("application/json", null, replyKey, utf8(bomb)))
+        .contains("\"exc_path\":\"nameko.exceptions.MalformedRequest\"").contains("decimal exponent out of range");
+    assertThat(client.call(SERVICE, "echo", "still answering")).isEqualTo("still answering");
+    // Ordinary decimals go and come back as kombu writes them (Python's str(Decimal)).
+    String fine = "{\"args\": [{\"__type__\": \"decimal\", \"__value__\": \"1E+30\"}], \"kwargs\": {}}";
+    assertThat(send("application/json", null, replyKey, utf8(fine))).isEqualTo("{\"result\":\"1E+30\",\"error\":null}");
+  }
+
+  @Test
+  void integersAreReadUpToPythonsOwnLimitOfDigits() throws Exception {
+    String limit = "9".repeat(4300);
+    assertThat(send("application/json", null, replyKey, utf8("{\"args\": [" + limit + "], \"kwargs\": {}}")))
+        .isEqualTo("{\"result\":" + limit + ",\"error\":null}");
+    assertThat(send("application/json", null, replyKey, utf8("{\"args\": [" + limit + "9], \"kwargs\": {}}")))
+        .contains("MalformedRequest").contains("4300");
+    assertThat(client.call(SERVICE, "echo", 1)).isEqualTo(1);
+  }
 }

@@ -1,14 +1,8 @@
 package io.github.nameko4j.rpc.internal;
 
 import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.AlreadyClosedException;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.ShutdownSignalException;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.NamekoException;
 import io.github.nameko4j.rpc.RpcContext;
@@ -16,95 +10,99 @@ import io.github.nameko4j.rpc.RpcTimeoutException;
 import io.github.nameko4j.rpc.TransportException;
 import io.github.nameko4j.rpc.UnknownServiceException;
 import java.io.IOException;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The client's transport: one connection, one publishing channel in confirm mode, one reply queue
- * consumed on its own channel, pending calls keyed by correlation id. Thread-safe.
+ * The client's transport: one connection kept by a {@link ConnectionKeeper}, requests published
+ * by a {@link Publisher} thread, replies consumed from a {@link ReplyQueue} that is new on every
+ * connection, pending calls keyed by correlation id. Every call leaves {@link #pending} on exactly
+ * one path: its reply, its timeout, a return or nack, a failed publish, the loss of its reply
+ * queue, or close. Thread-safe.
  */
 public final class ClientCore implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ClientCore.class);
   public static final String EXCHANGE = "nameko-rpc";
-  private static final String CONTENT_TYPE = "application/json";
+  static final String CONTENT_TYPE = "application/json";
+  /** How long a nack waits for the basic.return that some brokers (Qpid) send around it. */
+  private static final long NACK_GRACE_MILLIS = 200;
 
   private final String callerName;
-  private final String redactedUri;
   private final Map<String, Object> contextData;
-  private final Connection connection;
-  private final Channel publishChannel;
-  private final Channel replyChannel;
-  private final String replyRoutingKey;
+  private final int maxMessageSize;
   private final ScheduledExecutorService timer;
-  private final Object publishLock = new Object();
-  private final Map<String, Pending> pending = new ConcurrentHashMap<>();
-  private final ConcurrentNavigableMap<Long, String> unconfirmed = new ConcurrentSkipListMap<>();
+  private final Map<String, Call> pending = new ConcurrentHashMap<>();
+  private final ConnectionKeeper keeper;
+  private final Publisher publisher;
+  private volatile ReplyQueue replies; // of the current connection; null while reconnecting
   private volatile boolean closed;
 
-  private static final class Pending {
-    final CompletableFuture<Object> future = new CompletableFuture<>();
-    final String service;
-    final String method;
-    volatile ScheduledFuture<?> timeoutTask;
-
-    Pending(String service, String method) {
-      this.service = service;
-      this.method = method;
-    }
-  }
-
-  public ClientCore(String uri, String callerName, Map<String, Object> contextData, Duration connectTimeout) {
+  public ClientCore(String uri, String callerName, Map<String, Object> contextData, Duration connectTimeout,
+      Duration heartbeat, int maxMessageSize) {
     this.callerName = callerName;
-    this.redactedUri = AmqpUris.redact(uri);
     this.contextData = Map.copyOf(contextData);
-    ConnectionFactory factory = AmqpUris.factory(uri, connectTimeout);
-    String uuid = UUID.randomUUID().toString();
-    this.replyRoutingKey = uuid;
-    try {
-      this.connection = factory.newConnection("nameko4j-client-" + callerName);
-    } catch (IOException | java.util.concurrent.TimeoutException e) {
-      throw AmqpUris.cannotConnect(uri, e);
-    }
-    try {
-      this.publishChannel = connection.createChannel();
-      publishChannel.exchangeDeclare(EXCHANGE, "topic", true, false, null);
-      publishChannel.confirmSelect();
-      publishChannel.addReturnListener(r -> onReturn(r.getRoutingKey(), r.getProperties()));
-      publishChannel.addConfirmListener(new Confirms());
-      this.replyChannel = connection.createChannel();
-      String queue = "rpc.reply-" + callerName + "-" + uuid;
-      // Exclusive and auto-delete rather than nameko's x-expires: works on RabbitMQ and Qpid alike (PROTOCOL.md §9).
-      replyChannel.queueDeclare(queue, false, true, true, null);
-      replyChannel.queueBind(queue, EXCHANGE, replyRoutingKey);
-      replyChannel.basicConsume(queue, true, "nameko4j-replies-" + uuid, new Replies(replyChannel));
-    } catch (IOException | RuntimeException e) {
-      closeQuietly();
-      throw new TransportException("cannot set up RPC client on " + redactedUri + ": " + e.getMessage(), e);
-    }
-    connection.addShutdownListener(this::onShutdown);
-    java.util.concurrent.ScheduledThreadPoolExecutor timeouts =
-        new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
-          Thread t = new Thread(r, "nameko4j-client-timeouts-" + callerName);
-          t.setDaemon(true);
-          return t;
-        });
+    this.maxMessageSize = maxMessageSize;
+    ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "nameko4j-client-timeouts-" + callerName);
+      t.setDaemon(true);
+      return t;
+    });
     // Most timeouts are cancelled by their reply: drop them at once rather than hold them for 30 s.
     timeouts.setRemoveOnCancelPolicy(true);
     this.timer = timeouts;
+    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-client-" + callerName,
+        new ConnectionKeeper.Session() {
+          @Override
+          public void open(Connection connection) throws IOException {
+            openReplies(connection);
+          }
+
+          @Override
+          public void lost(String why) {
+            onLost(why);
+          }
+        });
+    // Publish only on a connection whose reply queue is ready: reply_to must name it.
+    this.publisher = new Publisher(EXCHANGE, "client-" + callerName, () -> {
+      ReplyQueue r = replies;
+      return r == null ? null : r.connection();
+    }, this::onReturn);
+    try {
+      keeper.start();
+    } catch (RuntimeException e) {
+      publisher.close();
+      timer.shutdownNow();
+      throw e;
+    }
+  }
+
+  private void openReplies(Connection connection) throws IOException {
+    Channel setup = connection.createChannel();
+    setup.exchangeDeclare(EXCHANGE, "topic", true, false, null);
+    try {
+      setup.close(); // declaring is done; publishing uses the publisher's own channel
+    } catch (TimeoutException e) {
+      throw new IOException("closing the setup channel timed out", e);
+    }
+    replies = ReplyQueue.open(connection, callerName, this::onReply,
+        why -> keeper.reconnect(connection, why));
+  }
+
+  /** The reply queue died with its connection: no call waiting on it can get its reply any more. */
+  private void onLost(String why) {
+    replies = null;
+    failAll(() -> new TransportException("connection to broker " + keeper.broker() + " lost while the call was in flight (" + why + ")"));
   }
 
   /** Publishes a request and returns the future of its decoded result. */
@@ -114,41 +112,27 @@ public final class ClientCore implements AutoCloseable {
       return CompletableFuture.failedFuture(new TransportException("RPC client is closed"));
     }
     byte[] body;
+    Map<String, Object> headers;
     try {
       body = Json.encodeRequest(args, kwargs);
+      headers = headersFor(context);
     } catch (CodecException e) {
-      return CompletableFuture.failedFuture(
-          new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
+      return CompletableFuture.failedFuture(new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
     }
-    String correlationId = Ids.uuid();
-    AMQP.BasicProperties props =
-        new AMQP.BasicProperties.Builder()
-            .contentType(CONTENT_TYPE)
-            .contentEncoding("utf-8")
-            .headers(headersFor(context))
-            .deliveryMode(2)
-            .priority(0)
-            .correlationId(correlationId)
-            .replyTo(replyRoutingKey)
-            .build();
-    Pending call = new Pending(service, method);
-    pending.put(correlationId, call);
-    if (timeout != null) {
-      call.timeoutTask =
-          timer.schedule(
-              () -> fail(correlationId, new RpcTimeoutException(service, method, timeout)),
-              timeout.toNanos(),
-              TimeUnit.NANOSECONDS);
+    if (body.length > maxMessageSize) {
+      return CompletableFuture.failedFuture(new CodecException("cannot call " + service + "." + method + ": the request is "
+          + body.length + " bytes, over the maximum message size of " + maxMessageSize + " bytes"));
     }
-    try {
-      synchronized (publishLock) {
-        unconfirmed.put(publishChannel.getNextPublishSeqNo(), correlationId);
-        publishChannel.basicPublish(EXCHANGE, service + "." + method, true, props, body);
-      }
-    } catch (IOException | AlreadyClosedException e) {
-      fail(correlationId, new TransportException(
-          "cannot publish " + service + "." + method + " to " + redactedUri + ": " + e.getMessage(), e));
+    if (replies == null) {
+      // Fail fast while reconnecting, so callers (and the caching proxies) can fall back at once.
+      return CompletableFuture.failedFuture(new TransportException(
+          "cannot call " + service + "." + method + ": not connected to broker " + keeper.broker() + " (reconnecting)"));
     }
+    Call call = new Call(service, method, body, headers, timeout);
+    pending.put(call.correlationId, call);
+    call.timeoutTask = timer.schedule(() -> fail(call, new RpcTimeoutException(service, method, timeout)),
+        timeout.toNanos(), TimeUnit.NANOSECONDS);
+    publisher.submit(call);
     return call.future;
   }
 
@@ -159,119 +143,119 @@ public final class ClientCore implements AutoCloseable {
     return Headers.fromContext(contextData, List.of(callerName + ".call." + Ids.uuid()));
   }
 
-  private void fail(String correlationId, NamekoException error) {
-    Pending call = pending.remove(correlationId);
-    if (call != null) {
+  /** One request in flight. */
+  private final class Call implements Publisher.Outgoing {
+    final String correlationId = Ids.uuid();
+    final String service;
+    final String method;
+    final byte[] body;
+    final Map<String, Object> headers;
+    final long deadlineNanos;
+    final CompletableFuture<Object> future = new CompletableFuture<>();
+    volatile ScheduledFuture<?> timeoutTask;
+
+    Call(String service, String method, byte[] body, Map<String, Object> headers, Duration timeout) {
+      this.service = service;
+      this.method = method;
+      this.body = body;
+      this.headers = headers;
+      this.deadlineNanos = System.nanoTime() + timeout.toNanos();
+    }
+
+    @Override
+    public boolean abandoned() {
+      return future.isDone();
+    }
+
+    @Override
+    public String routingKey() {
+      return service + "." + method;
+    }
+
+    @Override
+    public boolean mandatory() {
+      return true;
+    }
+
+    @Override
+    public AMQP.BasicProperties properties() {
+      ReplyQueue r = replies;
+      // The request expires when its caller stops waiting: a request nobody waits for any more is
+      // dropped by the broker, never executed by a service that comes back later.
+      long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
+      return new AMQP.BasicProperties.Builder()
+          .contentType(CONTENT_TYPE)
+          .contentEncoding("utf-8")
+          .headers(headers)
+          .deliveryMode(2)
+          .priority(0)
+          .correlationId(correlationId)
+          .replyTo(r == null ? "" : r.routingKey())
+          .expiration(Long.toString(left))
+          .build();
+    }
+
+    @Override
+    public byte[] body() {
+      return body;
+    }
+
+    @Override
+    public void confirmed() {
+      // the reply completes the call
+    }
+
+    @Override
+    public void refused() {
+      // Some brokers (Qpid) nack an unroutable mandatory publish around its basic.return: give the
+      // return a moment to classify the failure as an unknown service. Nacks are rare otherwise.
+      timer.schedule(() -> fail(this, new TransportException("broker refused the request to " + routingKey() + " (publisher nack)")),
+          NACK_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void failed(String why, Throwable cause) {
+      fail(this, new TransportException("cannot call " + routingKey() + " on " + keeper.broker() + ": " + why, cause));
+    }
+  }
+
+  private void fail(Call call, NamekoException error) {
+    if (pending.remove(call.correlationId, call)) {
       cancelTimeout(call);
       call.future.completeExceptionally(error);
     }
   }
 
-  private static void cancelTimeout(Pending call) {
+  private static void cancelTimeout(Call call) {
     ScheduledFuture<?> task = call.timeoutTask;
     if (task != null) {
       task.cancel(false);
     }
   }
 
+  private void failAll(java.util.function.Supplier<NamekoException> error) {
+    for (Call call : new ArrayList<>(pending.values())) {
+      fail(call, error.get());
+    }
+  }
+
   private void onReturn(String routingKey, AMQP.BasicProperties props) {
     String correlationId = props.getCorrelationId();
-    String service = routingKey.contains(".") ? routingKey.substring(0, routingKey.indexOf('.')) : routingKey;
-    if (correlationId != null) {
-      fail(correlationId, new UnknownServiceException(service));
+    Call call = correlationId == null ? null : pending.get(correlationId);
+    if (call != null) {
+      fail(call, new UnknownServiceException(call.service));
     }
   }
 
-  private final class Confirms implements ConfirmListener {
-    @Override
-    public void handleAck(long deliveryTag, boolean multiple) {
-      forget(deliveryTag, multiple);
-    }
-
-    @Override
-    public void handleNack(long deliveryTag, boolean multiple) {
-      // Some brokers (Qpid) nack an unroutable mandatory publish around its basic.return: give the
-      // return a moment to classify the failure as an unknown service. Nacks are rare otherwise.
-      for (String correlationId : forget(deliveryTag, multiple)) {
-        timer.schedule(
-            () -> fail(correlationId, new TransportException("broker refused the request (publisher nack)")),
-            200, TimeUnit.MILLISECONDS);
-      }
-    }
-
-    private List<String> forget(long deliveryTag, boolean multiple) {
-      if (!multiple) {
-        String id = unconfirmed.remove(deliveryTag);
-        return id == null ? List.of() : List.of(id);
-      }
-      ConcurrentNavigableMap<Long, String> head = unconfirmed.headMap(deliveryTag, true);
-      List<String> ids = new ArrayList<>(head.values());
-      head.clear();
-      return ids;
-    }
-  }
-
-  private final class Replies extends DefaultConsumer {
-    Replies(Channel channel) {
-      super(channel);
-    }
-
-    @Override
-    public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-      String correlationId = props.getCorrelationId();
-      Pending call = correlationId == null ? null : pending.remove(correlationId);
-      if (call == null) {
-        LOG.debug("dropping reply with unknown or expired correlation id {}", correlationId);
-        return;
-      }
-      cancelTimeout(call);
-      try {
-        Object reply = Json.decode(body, charsetOf(props));
-        if (!(reply instanceof Map)) {
-          throw new CodecException("reply is not a JSON object");
-        }
-        Map<?, ?> map = (Map<?, ?>) reply;
-        Object error = map.get("error");
-        if (Errors.isError(error)) {
-          call.future.completeExceptionally(Errors.fromErrorObject(error));
-        } else {
-          call.future.complete(map.get("result"));
-        }
-      } catch (CodecException e) {
-        LOG.warn("unreadable reply from {}.{}: {}", call.service, call.method, e.getMessage());
-        call.future.completeExceptionally(
-            new CodecException("unreadable reply from " + call.service + "." + call.method + ": " + e.getMessage(), e));
-      }
-    }
-  }
-
-  static Charset charsetOf(AMQP.BasicProperties props) {
-    String encoding = props.getContentEncoding();
-    if (encoding == null || encoding.isBlank()) {
-      return StandardCharsets.UTF_8;
-    }
-    // Python codec names ("latin-1", "utf_8") are not all Java aliases; "latin1", "utf8" are.
-    for (String name : new String[] {encoding.trim(), encoding.trim().replace("-", "").replace("_", "")}) {
-      try {
-        return Charset.forName(name);
-      } catch (IllegalArgumentException e) {
-        // try the next spelling
-      }
-    }
-    return StandardCharsets.UTF_8;
-  }
-
-  private void onShutdown(ShutdownSignalException cause) {
-    if (cause.isInitiatedByApplication() && closed) {
+  private void onReply(AMQP.BasicProperties props, byte[] body) {
+    String correlationId = props.getCorrelationId();
+    Call call = correlationId == null ? null : pending.remove(correlationId);
+    if (call == null) {
+      LOG.debug("dropping reply with unknown or expired correlation id {}", correlationId);
       return;
     }
-    LOG.warn("connection to {} lost ({}); failing {} call(s) in flight, reconnecting",
-        redactedUri, cause.getMessage(), pending.size());
-    unconfirmed.clear();
-    for (String correlationId : new ArrayList<>(pending.keySet())) {
-      fail(correlationId, new TransportException(
-          "connection to broker " + redactedUri + " lost while the call was in flight"));
-    }
+    cancelTimeout(call);
+    Replies.complete(call.future, props, body, call.service, call.method);
   }
 
   public ScheduledExecutorService timer() {
@@ -283,28 +267,31 @@ public final class ClientCore implements AutoCloseable {
     return pending.size();
   }
 
+  /** Requests queued for publishing or waiting for their confirm, for tests and metrics. */
+  public int unpublished() {
+    return publisher.outstanding();
+  }
+
+  /** The name of the current reply queue, or null while reconnecting; for tests. */
+  public String replyQueue() {
+    ReplyQueue r = replies;
+    return r == null ? null : r.name();
+  }
+
+  /** True while connected with a reply queue ready. */
+  public boolean connected() {
+    return replies != null;
+  }
+
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    for (String correlationId : new ArrayList<>(pending.keySet())) {
-      fail(correlationId, new TransportException("RPC client closed while the call was in flight"));
-    }
+    failAll(() -> new TransportException("RPC client closed while the call was in flight"));
+    publisher.close();
+    keeper.close();
     timer.shutdownNow();
-    closeQuietly();
-  }
-
-  private void closeQuietly() {
-    try {
-      if (connection != null && connection.isOpen()) {
-        connection.close(5000);
-      } else if (connection != null) {
-        connection.abort(1000);
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("error closing connection to {}: {}", redactedUri, e.toString());
-    }
   }
 }

@@ -1,7 +1,10 @@
 package io.github.nameko4j.rpc.internal;
 
 import com.rabbitmq.client.LongString;
+import io.github.nameko4j.rpc.CodecException;
+import java.math.BigDecimal;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,16 +35,70 @@ public final class Headers {
     return context;
   }
 
-  /** AMQP headers for an outgoing request: every non-null context entry as {@code nameko.<key>}. */
+  /**
+   * AMQP headers for an outgoing request: every non-null context entry as {@code nameko.<key>}.
+   *
+   * @throws CodecException a value AMQP headers cannot carry (see {@link #check})
+   */
   public static Map<String, Object> fromContext(Map<String, Object> context, List<String> callIdStack) {
     Map<String, Object> headers = new HashMap<>(context.size() * 2 + 2);
     for (Map.Entry<String, Object> e : context.entrySet()) {
       if (e.getValue() != null && !CALL_ID_STACK.equals(e.getKey())) {
+        check(e.getKey(), e.getValue());
         headers.put(PREFIX + e.getKey(), e.getValue());
       }
     }
     headers.put(PREFIX + CALL_ID_STACK, callIdStack);
     return headers;
+  }
+
+  /**
+   * Checks that {@code value} is one the AMQP field table can carry, so a bad context value fails
+   * the call that carries it (or the builder), never the connection: null, String, Integer, Long,
+   * Short, Byte, Double, Float, Boolean, Date, byte[], a BigDecimal with a scale of 0 to 255 and an
+   * unscaled value that fits an int, or a List or String-keyed Map of those.
+   *
+   * @throws CodecException naming the key and the type
+   */
+  public static void check(String key, Object value) {
+    check(key, value, 0);
+  }
+
+  private static void check(String key, Object value, int depth) {
+    if (depth > 32) {
+      throw new CodecException("context data '" + key + "' is nested deeper than 32 levels (is it cyclic?)");
+    }
+    if (value == null || value instanceof String || value instanceof Integer || value instanceof Long
+        || value instanceof Short || value instanceof Byte || value instanceof Double || value instanceof Float
+        || value instanceof Boolean || value instanceof Date || value instanceof byte[] || value instanceof LongString) {
+      return;
+    }
+    if (value instanceof BigDecimal) {
+      BigDecimal d = (BigDecimal) value;
+      if (d.scale() < 0 || d.scale() > 255 || d.unscaledValue().bitLength() > 31) {
+        throw new CodecException("context data '" + key + "': the decimal " + d
+            + " does not fit an AMQP header (scale 0-255, 32-bit digits); send it as a String");
+      }
+      return;
+    }
+    if (value instanceof List) {
+      for (Object o : (List<?>) value) {
+        check(key, o, depth + 1);
+      }
+      return;
+    }
+    if (value instanceof Map) {
+      for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+        if (!(e.getKey() instanceof String)) {
+          throw new CodecException("context data '" + key + "' has a map key of type "
+              + (e.getKey() == null ? "null" : e.getKey().getClass().getName()) + ": AMQP tables need String keys");
+        }
+        check(key, e.getValue(), depth + 1);
+      }
+      return;
+    }
+    throw new CodecException("context data '" + key + "' has a value of type " + value.getClass().getName()
+        + " that AMQP headers cannot carry; use a String, a number, a Boolean, or a List or Map of those");
   }
 
   /** The stack of an incoming request plus this call's id, keeping the newest {@link #MAX_STACK}. */

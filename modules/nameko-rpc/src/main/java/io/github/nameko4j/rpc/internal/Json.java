@@ -1,6 +1,8 @@
 package io.github.nameko4j.rpc.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -44,6 +46,21 @@ public final class Json {
 
   /** Deeper than this is refused: it guards against cyclic structures and stack exhaustion. */
   public static final int MAX_DEPTH = 500;
+  /**
+   * Longest integer read, in digits: Python's own limit on converting text to int (3.11+'s
+   * {@code sys.get_int_max_str_digits()}), so we read every integer a Python service can write.
+   * Also bounds a decimal's digits.
+   */
+  public static final int MAX_NUMBER_DIGITS = 4300;
+  /**
+   * Largest decimal exponent read (as in {@code 1E+6144}): IEEE 754 decimal128's. A decimal is
+   * written back in scientific notation, so its size never depends on its exponent, but a service
+   * that calls {@code toPlainString()} or adds 1 would otherwise build a number of 140 million
+   * digits from a 50-byte request.
+   */
+  public static final int MAX_DECIMAL_EXPONENT = 6144;
+  /** Longest string read: RabbitMQ's largest message, so any string a message can hold. */
+  public static final int MAX_STRING_LENGTH = 512 * 1024 * 1024;
 
   private static final ObjectMapper MAPPER = newMapper();
 
@@ -61,10 +78,19 @@ public final class Json {
     time.addSerializer(Instant.class, stringOf(v -> DateTimeFormatter.ISO_INSTANT.format(v)));
     time.addSerializer(OffsetDateTime.class, stringOf(Json::isoOffset));
     time.addSerializer(ZonedDateTime.class, stringOf(v -> isoOffset(v.toOffsetDateTime())));
-    time.addSerializer(BigDecimal.class, stringOf(BigDecimal::toPlainString));
+    // toString() is Python's str(Decimal) (both follow the General Decimal Arithmetic spec):
+    // 1E+140000000 stays 12 characters instead of 140 million.
+    time.addSerializer(BigDecimal.class, stringOf(BigDecimal::toString));
     time.addSerializer(byte[].class, stringOf(v -> Base64.getEncoder().encodeToString(v)));
+    JsonFactory factory = JsonFactory.builder()
+        .streamReadConstraints(StreamReadConstraints.builder()
+            .maxNumberLength(MAX_NUMBER_DIGITS)
+            .maxStringLength(MAX_STRING_LENGTH)
+            .maxNestingDepth(MAX_DEPTH + 10)
+            .build())
+        .build();
     ObjectMapper mapper =
-        JsonMapper.builder()
+        JsonMapper.builder(factory)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
             .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
@@ -229,7 +255,7 @@ public final class Json {
         case "time":
           return LocalTime.parse(text);
         case "decimal":
-          return new BigDecimal(text);
+          return decimal(text);
         case "uuid":
           return UUID.fromString(text);
         case "bytes":
@@ -245,6 +271,19 @@ public final class Json {
       }
       throw new CodecException("bad kombu tagged value of type `" + tag + "`: " + e.getMessage(), e);
     }
+  }
+
+  /** A decimal within {@link #MAX_NUMBER_DIGITS} digits and {@link #MAX_DECIMAL_EXPONENT}. */
+  private static BigDecimal decimal(String text) {
+    if (text.length() > MAX_NUMBER_DIGITS + 16) {
+      throw new CodecException("decimal of " + text.length() + " characters is longer than " + MAX_NUMBER_DIGITS + " digits");
+    }
+    BigDecimal value = new BigDecimal(text);
+    long exponent = (long) value.precision() - value.scale() - 1; // of the leading digit
+    if (Math.abs(exponent) > MAX_DECIMAL_EXPONENT || Math.abs((long) value.scale()) > MAX_DECIMAL_EXPONENT + MAX_NUMBER_DIGITS) {
+      throw new CodecException("decimal exponent out of range (at most " + MAX_DECIMAL_EXPONENT + " either way)");
+    }
+    return value;
   }
 
   /** The request body, keys in nameko's order. */
