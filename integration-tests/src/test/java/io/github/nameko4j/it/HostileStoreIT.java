@@ -47,7 +47,7 @@ class HostileStoreIT {
         RedisCacheStore store = RedisCacheStore.builder(ns).uri(services.redisUri()).commandTimeout(Duration.ofSeconds(2)).build();
         StatefulRedisConnection<byte[], byte[]> redis = lettuce.connect(ByteArrayCodec.INSTANCE)) {
       CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(target.name).store(store).build();
-      byte[] key = ("nameko4j:" + ns + ":kryo1:" + CacheKeys.derive(target.name, "echo", List.of("victim"), Map.of()))
+      byte[] key = ("nameko4j:" + ns + ":" + io.github.nameko4j.cachetools.KryoValueCodec.create().id() + ":" + CacheKeys.derive(target.name, "echo", List.of("victim"), Map.of()))
           .getBytes(StandardCharsets.UTF_8);
 
       Map<String, Object> reply = new LinkedHashMap<>();
@@ -69,6 +69,9 @@ class HostileStoreIT {
       hostile.put("truncated entry", Arrays.copyOf(valid, valid.length / 2));
       hostile.put("huge entry", huge);
       hostile.put("forged class", Entry.wrap(Long.MAX_VALUE, forged));
+      hostile.put("6 bytes claiming a 2^31-char string", Entry.wrap(Long.MAX_VALUE, hugeStringClaim()));
+      hostile.put("lists nested 100,000 deep", Entry.wrap(Long.MAX_VALUE, nestedLists(100_000)));
+      hostile.put("map of colliding list keys", Entry.wrap(Long.MAX_VALUE, collidingListKeys(2_000)));
       target.failing = true;
       for (Map.Entry<String, byte[]> bad : hostile.entrySet()) {
         redis.sync().set(key, bad.getValue());
@@ -88,6 +91,43 @@ class HostileStoreIT {
       lettuce.shutdown();
       Fixture.deleteQueues(services.amqpUri(), target.name);
     }
+  }
+
+  /** Kryo's own String registration (id 1, unguarded serializer) announcing 2^31 - 2 characters. */
+  private static byte[] hugeStringClaim() {
+    Output out = new Output(16, -1);
+    out.writeVarInt(1 + 2, true);
+    out.writeVarIntFlag(true, Integer.MAX_VALUE, true); // 2^31 - 2 characters: more than any JVM array holds
+    return out.toBytes();
+  }
+
+  /** An ArrayList holding an ArrayList holding ... {@code depth} times: 2 bytes a level. */
+  private static byte[] nestedLists(int depth) {
+    Output out = new Output(2 * depth + 16, -1);
+    for (int i = 0; i < depth; i++) {
+      out.writeVarInt(17 + 2, true);
+      out.writeVarInt(1, true);
+    }
+    out.writeVarInt(0, true);
+    return out.toBytes();
+  }
+
+  /** A HashMap whose keys are distinct two-element lists with one hash code (961), in the codec's format. */
+  private static byte[] collidingListKeys(int n) {
+    Output out = new Output(16 * n, -1);
+    out.writeVarInt(19 + 2, true); // HashMap
+    out.writeVarInt(n, true);
+    for (int i = 0; i < n; i++) {
+      out.writeVarInt(17 + 2, true); // key: ArrayList of two Integers, [i, -31 i]
+      out.writeVarInt(2, true);
+      out.writeVarInt(11 + 2, true);
+      out.writeVarInt(i, false);
+      out.writeVarInt(11 + 2, true);
+      out.writeVarInt(-31 * i, false);
+      out.writeVarInt(11 + 2, true); // value
+      out.writeVarInt(i, false);
+    }
+    return out.toBytes();
   }
 
   /** A well-formed Kryo payload (class written by name) naming NeverLoadedStoreProbe, made without loading it. */

@@ -15,7 +15,12 @@ public interface CacheEventListener {
     /** The service raised an error, or the call failed. */
     ERROR,
     /** The service was slower than the failover timeout. */
-    TIMEOUT
+    TIMEOUT,
+    /**
+     * Within the fail-safe throttle window after an ERROR or TIMEOUT fallback for the same key:
+     * answered from the cache without waiting, while one probe asks the service.
+     */
+    THROTTLED
   }
 
   /** CacheFirstRpcProxy answered from a fresh entry. */

@@ -4,7 +4,10 @@ import io.github.nameko4j.rpc.RpcTimeoutException;
 import io.github.nameko4j.rpc.TransportException;
 import io.github.nameko4j.rpc.UnknownServiceException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /**
@@ -30,6 +33,13 @@ import java.util.function.Predicate;
  *       the original: wait for the call's own timeout.
  *   <li><b>fallbackOn</b>: which failures of the call may be answered from the cache. Default
  *       {@link #ANY_ERROR}, as in the original.
+ *   <li><b>failSafeThrottle</b>: CachedRpcProxy only. After a key was answered from the cache
+ *       because the service failed or was too slow, calls for it within this window are answered
+ *       from the cache at once, while one probe at a time asks the service; its first good reply
+ *       ends the window. Zero (the default) means off.
+ *   <li><b>varyOnContext</b>: context data keys (e.g. {@code auth_token}, {@code language}) whose
+ *       values are part of the cache key, for replies that depend on who asks. Default none:
+ *       callers with different context share entries.
  * </ul>
  */
 public final class CachePolicy {
@@ -55,8 +65,12 @@ public final class CachePolicy {
   private final Duration failoverTimeout;
   private final Predicate<Throwable> fallbackOn;
   private final double refreshAhead;
+  private final Duration failSafeThrottle;
+  private final List<String> varyOnContext;
 
   private CachePolicy(Builder b) {
+    this.failSafeThrottle = b.failSafeThrottle;
+    this.varyOnContext = List.copyOf(b.varyOnContext);
     this.refreshAhead = b.refreshAhead;
     this.ttl = b.ttl;
     this.staleWindow = b.staleWindow;
@@ -82,6 +96,8 @@ public final class CachePolicy {
     b.failoverTimeout = base.failoverTimeout;
     b.fallbackOn = base.fallbackOn;
     b.refreshAhead = base.refreshAhead;
+    b.failSafeThrottle = base.failSafeThrottle;
+    b.varyOnContext.addAll(base.varyOnContext);
     return b;
   }
 
@@ -111,6 +127,16 @@ public final class CachePolicy {
     return refreshAhead;
   }
 
+  /** CachedRpcProxy's fail-safe window; zero means off. */
+  public Duration failSafeThrottle() {
+    return failSafeThrottle;
+  }
+
+  /** The context data keys the cache key varies on, in a fixed order; empty means none. */
+  public List<String> varyOnContext() {
+    return varyOnContext;
+  }
+
   /** How long the store keeps an entry: ttl plus stale window; null means forever. */
   public Duration storeTtl() {
     return ttl == null ? null : ttl.plus(staleWindow);
@@ -120,7 +146,9 @@ public final class CachePolicy {
   public String toString() {
     return "CachePolicy{ttl=" + (ttl == null ? "none" : ttl) + ", staleWindow=" + staleWindow
         + ", failoverTimeout=" + (failoverTimeout.isZero() ? "none" : failoverTimeout) + ", fallbackOn=" + fallbackOn
-        + (refreshAhead > 0 ? ", refreshAhead=" + refreshAhead : "") + "}";
+        + (refreshAhead > 0 ? ", refreshAhead=" + refreshAhead : "")
+        + (failSafeThrottle.isZero() ? "" : ", failSafeThrottle=" + failSafeThrottle)
+        + (varyOnContext.isEmpty() ? "" : ", varyOnContext=" + varyOnContext) + "}";
   }
 
   /** Builds a {@link CachePolicy}; invalid values fail at once, naming the setting. Not thread-safe. */
@@ -130,8 +158,43 @@ public final class CachePolicy {
     private Duration failoverTimeout = Duration.ZERO;
     private Predicate<Throwable> fallbackOn = ANY_ERROR;
     private double refreshAhead;
+    private Duration failSafeThrottle = Duration.ZERO;
+    private final Set<String> varyOnContext = new TreeSet<>();
 
     private Builder() {}
+
+    /**
+     * CachedRpcProxy: after the cache answered for a key because the service failed or was too
+     * slow, answer that key from the cache at once for this long, with one probe at a time asking
+     * the service (its first good reply ends the window).
+     *
+     * @param window zero (off) or positive, at most {@link #MAX_DURATION}
+     */
+    public Builder failSafeThrottle(Duration window) {
+      this.failSafeThrottle = check("failSafeThrottle", window, true);
+      return this;
+    }
+
+    /**
+     * Makes these context data keys part of the cache key, e.g. {@code varyOnContext("auth_token")}
+     * when a reply depends on who asks: callers with different values never share an entry. The
+     * context is the caller's {@link io.github.nameko4j.rpc.RpcContext} inside a service method,
+     * else the RPC client's own context data. Adds to any keys given before.
+     *
+     * @throws IllegalArgumentException a null or blank key, or the call id stack (unique per call)
+     */
+    public Builder varyOnContext(String... keys) {
+      for (String key : keys) {
+        if (key == null || key.isBlank()) {
+          throw new IllegalArgumentException("varyOnContext keys must not be null or blank");
+        }
+        if (key.equals("call_id_stack")) {
+          throw new IllegalArgumentException("varyOnContext(\"call_id_stack\") would make every call a miss: it is unique per call");
+        }
+        varyOnContext.add(key);
+      }
+      return this;
+    }
 
     /**
      * CacheFirstRpcProxy: past this fraction of the ttl (e.g. 0.8), a hit returns the cached

@@ -64,6 +64,16 @@ public interface CacheStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * True if {@link #get} usually completes before it returns (an in-process store, a near cache):
+   * the proxies then look first and start a shared flight only on a miss. For remote stores (false,
+   * the default) they start the shared flight first, so that concurrent callers of one key make a
+   * single lookup.
+   */
+  default boolean completesInline() {
+    return false;
+  }
+
   /** Releases what the store owns. Default: nothing. */
   @Override
   default void close() {}

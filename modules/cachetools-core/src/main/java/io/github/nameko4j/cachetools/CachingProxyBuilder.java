@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -24,8 +26,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param <B> the concrete builder
  */
 public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
-  /** Default bound on a cache lookup before it counts as a miss. */
+  /** Default bound on a cache lookup (and lease request) before it counts as a miss. */
   public static final Duration DEFAULT_STORE_TIMEOUT = Duration.ofMillis(250);
+  /** Default bound on a cache write the call waits for (with the cross-replica lease) or a delete. */
+  public static final Duration DEFAULT_STORE_WRITE_TIMEOUT = Duration.ofSeconds(1);
 
   final NamekoRpcClient client;
   String service;
@@ -36,6 +40,8 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Clock clock = Clock.systemUTC();
   ScheduledExecutorService scheduler;
   Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
+  Duration storeWriteTimeout = DEFAULT_STORE_WRITE_TIMEOUT;
+  Executor executor;
   Duration leaseTtl;
   Duration leaseWait;
   final java.util.List<CacheEventListener> listeners = new java.util.ArrayList<>();
@@ -97,7 +103,29 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return self();
   }
 
-  /** A cache lookup slower than this counts as a miss. Default 250 ms. */
+  /**
+   * Where the proxy's own work runs: decoding entries read from the store, encoding and storing
+   * replies, starting RPCs after a remote lookup. Never a store's I/O thread or the RPC client's
+   * delivery thread. Default {@link ForkJoinPool#commonPool()}. The caller keeps ownership.
+   */
+  public B executor(Executor executor) {
+    this.executor = Objects.requireNonNull(executor, "executor must not be null");
+    return self();
+  }
+
+  /**
+   * A cache write the call waits for (with the cross-replica lease), a lease release or a delete
+   * slower than this is given up (logged; the call goes on). Default 1 s.
+   */
+  public B storeWriteTimeout(Duration storeWriteTimeout) {
+    if (storeWriteTimeout == null || storeWriteTimeout.isNegative() || storeWriteTimeout.isZero()) {
+      throw new IllegalArgumentException("storeWriteTimeout must be positive, was " + storeWriteTimeout);
+    }
+    this.storeWriteTimeout = storeWriteTimeout;
+    return self();
+  }
+
+  /** A cache lookup or lease request slower than this counts as a miss (or a granted lease). Default 250 ms. */
   public B storeTimeout(Duration storeTimeout) {
     if (storeTimeout == null || storeTimeout.isNegative() || storeTimeout.isZero()) {
       throw new IllegalArgumentException("storeTimeout must be positive, was " + storeTimeout);
@@ -110,11 +138,13 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     if (serviceName == null) {
       throw new IllegalStateException("service must be set: call service(name) before build()");
     }
-    return new CachingInvoker(mode, client, serviceName,
+    return new CachingInvoker(new CachingInvoker.Settings(mode, client, serviceName,
         store != null ? store : InMemoryCacheStore.create(),
         codec != null ? codec : KryoValueCodec.create(),
         defaultPolicy, methodPolicies, clock,
-        scheduler != null ? scheduler : client.scheduler(), storeTimeout, leaseTtl, leaseWait, composite(listeners));
+        scheduler != null ? scheduler : client.scheduler(),
+        executor != null ? executor : ForkJoinPool.commonPool(),
+        storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners)));
   }
 
   private static CacheEventListener composite(java.util.List<CacheEventListener> all) {

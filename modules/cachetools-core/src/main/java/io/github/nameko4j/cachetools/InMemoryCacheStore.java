@@ -137,6 +137,11 @@ public final class InMemoryCacheStore implements CacheStore {
     return true;
   }
 
+  @Override
+  public boolean completesInline() {
+    return true;
+  }
+
   /** Removes every entry. */
   public void clear() {
     cache.invalidateAll();

@@ -4,6 +4,7 @@ import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.kryo.util.MapReferenceResolver;
 import com.esotericsoftware.kryo.util.Pool;
 import io.github.nameko4j.cachetools.internal.SafeKryo;
@@ -63,7 +64,8 @@ public final class KryoValueCodec implements ValueCodec {
     for (String p : allowedPackages) {
       crc.update(p.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
-    this.id = "kryo1" + (registered.isEmpty() && allowedPackages.isEmpty() ? "" : "-" + Long.toHexString(crc.getValue()));
+    // kryo2: lists and maps in our own bounded format
+    this.id = "kryo2" + (registered.isEmpty() && allowedPackages.isEmpty() ? "" : "-" + Long.toHexString(crc.getValue()));
     this.pool =
         new Pool<>(true, false, 64) {
           @Override
@@ -95,20 +97,22 @@ public final class KryoValueCodec implements ValueCodec {
     kryo.setReferences(false); // reply values are JSON trees: no shared or cyclic references
     // Fixed ids: they must be the same in every JVM that shares a store.
     kryo.register(String.class, new SafeKryo.StringSerializer(), 10);
-    kryo.register(Integer.class, 11);
-    kryo.register(Long.class, 12);
-    kryo.register(Double.class, 13);
-    kryo.register(Boolean.class, 14);
+    // Boxed numbers need explicit serializers: register(type, id) keeps Kryo's primitive
+    // registrations (ids 0-8), which the resolver refuses to read.
+    kryo.register(Integer.class, new DefaultSerializers.IntSerializer(), 11);
+    kryo.register(Long.class, new DefaultSerializers.LongSerializer(), 12);
+    kryo.register(Double.class, new DefaultSerializers.DoubleSerializer(), 13);
+    kryo.register(Boolean.class, new DefaultSerializers.BooleanSerializer(), 14);
     kryo.register(BigInteger.class, new SafeKryo.BigIntegerSerializer(), 15);
     kryo.register(BigDecimal.class, new SafeKryo.BigDecimalSerializer(), 16);
     kryo.register(ArrayList.class, new SafeKryo.ListSerializer(), 17);
-    kryo.register(LinkedHashMap.class, new SafeKryo.LinkedMapSerializer(), 18);
-    kryo.register(HashMap.class, new SafeKryo.HashMapSerializer(), 19);
+    kryo.register(LinkedHashMap.class, new SafeKryo.MapSerializer(true, this::allowedKey), 18);
+    kryo.register(HashMap.class, new SafeKryo.MapSerializer(false, this::allowedKey), 19);
     kryo.register(byte[].class, new SafeKryo.BytesSerializer(), 20);
-    kryo.register(Float.class, 21);
-    kryo.register(Short.class, 22);
-    kryo.register(Byte.class, 23);
-    kryo.register(Character.class, 24);
+    kryo.register(Float.class, new DefaultSerializers.FloatSerializer(), 21);
+    kryo.register(Short.class, new DefaultSerializers.ShortSerializer(), 22);
+    kryo.register(Byte.class, new DefaultSerializers.ByteSerializer(), 23);
+    kryo.register(Character.class, new DefaultSerializers.CharSerializer(), 24);
     kryo.register(LocalDateTime.class, 30);
     kryo.register(LocalDate.class, 31);
     kryo.register(LocalTime.class, 32);
@@ -123,13 +127,34 @@ public final class KryoValueCodec implements ValueCodec {
     return kryo;
   }
 
+  /**
+   * Map keys: the Comparable built-ins a JSON reply or kombu's tagged values can hold, and every
+   * class the user registered or allowed.
+   */
+  private boolean allowedKey(Class<?> type) {
+    return KEY_TYPES.contains(type) || registered.contains(type) || allowedByPackage(type.getName());
+  }
+
+  private boolean allowedByPackage(String name) {
+    for (String p : allowedPackages) {
+      if (name.startsWith(p) && name.indexOf('.', p.length()) < 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static final Set<Class<?>> KEY_TYPES = Set.of(String.class, Integer.class, Long.class, Short.class, Byte.class,
+      Double.class, Float.class, Boolean.class, Character.class, BigInteger.class, BigDecimal.class, UUID.class,
+      LocalDateTime.class, LocalDate.class, LocalTime.class, OffsetDateTime.class, Instant.class);
+
   @Override
   public byte[] encode(Object value) {
     Kryo kryo = pool.obtain();
     try (Output output = new Output(256, maxBytes)) {
       kryo.writeClassAndObject(output, value);
       return output.toBytes();
-    } catch (KryoException | IllegalArgumentException | StackOverflowError e) {
+    } catch (KryoException | IllegalArgumentException | ClassCastException | StackOverflowError e) {
       throw new CodecException("cannot encode " + describe(value) + " for the cache: " + firstLine(e), e);
     } finally {
       pool.free(kryo);

@@ -68,6 +68,8 @@ class CachedRpcProxyIT extends WithBackend {
     CachedReply slow = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
     assertThat(slow.source()).isEqualTo(CachedReply.Source.CACHE);
     assertThat(slow.fallbackCause()).containsInstanceOf(java.util.concurrent.TimeoutException.class);
+    // While that RPC is in flight, callers of the key share it; once it ends, the next one calls anew.
+    await().atMost(Duration.ofSeconds(10)).until(() -> client.inFlight() == 0);
     backend.delayMillis = 0;
     backend.failing = true;
     CachedReply failed = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
@@ -143,7 +145,7 @@ class CachedRpcProxyIT extends WithBackend {
     InMemoryCacheStore store = InMemoryCacheStore.create();
     CachedRpcProxy proxy = proxy(store, CachePolicy.ofDefaults());
     backend.failing = true;
-    String key = "kryo1:" + CacheKeys.derive(backend.name, "echo", List.of("poisoned"), Map.of());
+    String key = KryoValueCodec.create().id() + ":" + CacheKeys.derive(backend.name, "echo", List.of("poisoned"), Map.of());
     List<byte[]> bad = List.of(
         new byte[] {1, 2, 3},                                       // shorter than the header
         new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 99, 98, 97},          // header + junk

@@ -104,7 +104,7 @@ class KryoValueCodecTest {
     RecordsInstantiation value = new RecordsInstantiation();
     value.payload = "fine";
     assertThat(((RecordsInstantiation) withUser.decode(withUser.encode(value))).payload).isEqualTo("fine");
-    assertThat(withUser.id()).isNotEqualTo(codec.id()).startsWith("kryo1-");
+    assertThat(withUser.id()).isNotEqualTo(codec.id()).startsWith("kryo2-");
   }
 
   @Test
@@ -145,5 +145,86 @@ class KryoValueCodecTest {
   void allowPackageRefusesJdkPackages() {
     assertThatThrownBy(() -> KryoValueCodec.builder().allowPackage("java.util"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("JDK");
+  }
+
+  /** Bytes in the codec's own format, written without its checks, as an attacker with Redis access could. */
+  static byte[] unchecked(Object value) {
+    Kryo kryo = new Kryo();
+    kryo.setReferences(false);
+    kryo.register(String.class, new io.github.nameko4j.cachetools.internal.SafeKryo.StringSerializer(), 10);
+    kryo.register(Integer.class, new com.esotericsoftware.kryo.serializers.DefaultSerializers.IntSerializer(), 11);
+    kryo.register(ArrayList.class, new io.github.nameko4j.cachetools.internal.SafeKryo.ListSerializer(), 17);
+    kryo.register(java.util.HashMap.class, new io.github.nameko4j.cachetools.internal.SafeKryo.MapSerializer(false, t -> true), 19);
+    Output out = new Output(1024, -1);
+    kryo.writeClassAndObject(out, value);
+    return out.toBytes();
+  }
+
+  /** Distinct lists with one hash code: a hash map of n of them takes time quadratic in n to build. */
+  static java.util.HashMap<Object, Object> collidingKeys(int n) {
+    java.util.HashMap<Object, Object> map = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      map.put(new ArrayList<>(List.of(i, -31 * i)), i); // hashCode 31 * (31 + i) - 31 * i = 961
+    }
+    return map;
+  }
+
+  @Test
+  void aSevenByteEntryClaimingAHugeStringIsRefusedBeforeAllocating() {
+    Output out = new Output(16, -1);
+    out.writeVarInt(1 + 2, true); // Kryo's own String registration, id 1, with its unguarded serializer
+    out.writeVarIntFlag(true, Integer.MAX_VALUE, true); // 2^31 - 2 characters follow, supposedly
+    byte[] bytes = out.toBytes();
+    assertThat(bytes.length).isLessThanOrEqualTo(7);
+    assertThatThrownBy(() -> codec.decode(bytes)).isInstanceOf(CodecException.class).hasMessageContaining("class id 1 is not allowed");
+  }
+
+  @Test
+  void everyOneOfKryosDefaultRegistrationsIsRefused() {
+    for (int id = 0; id < 10; id++) {
+      Output out = new Output(16, -1);
+      out.writeVarInt(id + 2, true);
+      out.writeInt(42);
+      byte[] bytes = out.toBytes();
+      int shown = id;
+      assertThatThrownBy(() -> codec.decode(bytes)).as("id %d", shown).isInstanceOf(CodecException.class);
+    }
+    // what the codec writes itself never uses them
+    List<Object> boxed = new ArrayList<>(List.of(1, 2L, 3.0, true, 'c', (short) 4, (byte) 5, 6f, "s"));
+    assertThat(codec.decode(codec.encode(boxed))).isEqualTo(boxed);
+  }
+
+  @Test
+  void listsNestedDeeperThanTheLimitAreRefusedWithoutExhaustingTheStack() {
+    Output out = new Output(256 * 1024, -1);
+    for (int i = 0; i < 100_000; i++) {
+      out.writeVarInt(17 + 2, true); // an ArrayList
+      out.writeVarInt(1, true); // of one element
+    }
+    out.writeVarInt(0, true); // null, at the bottom
+    byte[] bytes = out.toBytes();
+    assertThatThrownBy(() -> codec.decode(bytes)).isInstanceOf(CodecException.class).hasMessageContaining("nested deeper than");
+    List<Object> deep = new ArrayList<>();
+    List<Object> at = deep;
+    for (int i = 0; i < 300; i++) {
+      List<Object> next = new ArrayList<>();
+      at.add(next);
+      at = next;
+    }
+    assertThatThrownBy(() -> codec.encode(deep)).isInstanceOf(CodecException.class); // returned uncached, never stored
+    assertThat(codec.decode(codec.encode(nestedReply(3)))).isEqualTo(nestedReply(3)); // ordinary depth is fine
+  }
+
+  @Test
+  void mapKeysOfTypesThatCollideInQuadraticTimeAreRefusedAtOnce() {
+    // (30,000 such keys, 400 KB, took 10 s to decode; refused now at the first key)
+    byte[] bytes = unchecked(collidingKeys(2_000));
+    assertThatThrownBy(() -> codec.decode(bytes)).isInstanceOf(CodecException.class)
+        .hasMessageContaining("map key of type java.util.ArrayList is not allowed");
+    assertThatThrownBy(() -> codec.encode(collidingKeys(2))).isInstanceOf(CodecException.class);
+    Map<Object, Object> jsonLike = new LinkedHashMap<>();
+    jsonLike.put("a", 1);
+    jsonLike.put("b", new ArrayList<>(List.of(2)));
+    assertThat(codec.decode(codec.encode(jsonLike))).isEqualTo(jsonLike);
   }
 }

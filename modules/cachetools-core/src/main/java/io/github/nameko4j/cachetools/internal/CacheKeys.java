@@ -35,6 +35,28 @@ public final class CacheKeys {
     return service + ":" + method + ":" + sha256(canonical);
   }
 
+  /**
+   * The key of a call whose policy varies on context data: the plain key plus a hash of the named
+   * context entries (absent ones included as absent), so callers with different values never
+   * share an entry, and invalidating a method still reaches every variant.
+   *
+   * @throws CodecException an argument or a context value cannot be encoded
+   */
+  public static String derive(String service, String method, List<?> args, Map<String, ?> kwargs, List<String> varyOn,
+      Map<String, Object> context) {
+    Map<String, Object> varied = new TreeMap<>();
+    for (String name : varyOn) {
+      varied.put(name, context.containsKey(name) ? List.of(context.get(name)) : List.of());
+    }
+    byte[] canonical;
+    try {
+      canonical = canonicalJson(List.of(varied), Map.of());
+    } catch (CodecException e) {
+      throw new CodecException("context data it varies on cannot be part of a key: " + e.getMessage(), e);
+    }
+    return derive(service, method, args, kwargs) + ":" + sha256(canonical);
+  }
+
   private static final ThreadLocal<CanonicalWriter> WRITER = ThreadLocal.withInitial(CanonicalWriter::new);
   private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {

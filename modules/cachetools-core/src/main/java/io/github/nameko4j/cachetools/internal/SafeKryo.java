@@ -6,8 +6,6 @@ import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import com.esotericsoftware.kryo.serializers.CollectionSerializer;
-import com.esotericsoftware.kryo.serializers.MapSerializer;
 import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.IntMap;
 import com.esotericsoftware.kryo.util.ObjectMap;
@@ -15,19 +13,24 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Kryo hardened for bytes written by someone else: classes are resolved only through an allow
- * list, before they are loaded; every length read from the stream is checked against the bytes
- * left, so a forged length cannot make us allocate gigabytes.
+ * list, before they are loaded, and only through the serializers registered here; every length
+ * read from the stream is checked against the bytes left, so a forged length cannot make us
+ * allocate gigabytes; nesting is bounded, so forged depth cannot exhaust the stack; map keys are
+ * of types that hash maps handle in logarithmic time when hash codes collide.
  */
 public final class SafeKryo {
+  /** The lowest class id the codec registers; Kryo's own defaults sit below it. */
+  public static final int FIRST_ALLOWED_ID = 10;
+
   private SafeKryo() {}
 
   /** The class loader Kryo resolves names with: anything outside the allowed packages does not exist. */
@@ -82,6 +85,22 @@ public final class SafeKryo {
      * Kryo's own version falls back to its class loader when ours refuses, which loads the class
      * (without initializing it). Here the name is checked before anything is loaded.
      */
+    /**
+     * Kryo registers its own classes under ids 0 to 9 (String with an unguarded serializer among
+     * them) and never forgets them, even once re-registered under other ids: bytes naming those
+     * ids are refused, so only the serializers registered here are ever used to read.
+     */
+    @Override
+    public Registration readClass(Input input) {
+      int start = input.position();
+      int id = input.readVarInt(true);
+      if (id != Kryo.NULL && id != NAME + 2 && id - 2 < FIRST_ALLOWED_ID) {
+        throw new KryoException("class id " + (id - 2) + " is not allowed in cached values");
+      }
+      input.setPosition(start);
+      return super.readClass(input);
+    }
+
     @Override
     protected Registration readName(Input input) {
       int nameId = input.readVarInt(true);
@@ -222,25 +241,85 @@ public final class SafeKryo {
     }
   }
 
-  /** Lists: each element takes at least one byte, so the size cannot exceed the bytes left. */
-  public static final class ListSerializer extends CollectionSerializer<Collection<Object>> {
-    @Override
-    protected Collection<Object> create(Kryo kryo, Input input, Class<? extends Collection<Object>> type, int size) {
-      return new ArrayList<>(checkedLength(input, size, "list"));
+  /** Deepest nesting of lists and maps read or written: far below what exhausts a thread's stack. */
+  public static final int MAX_DEPTH = 256;
+
+  static void checkDepth(Kryo kryo) {
+    if (kryo.getDepth() > MAX_DEPTH) {
+      throw new KryoException("value nested deeper than " + MAX_DEPTH + " levels");
     }
   }
 
-  public static final class LinkedMapSerializer extends MapSerializer<Map<Object, Object>> {
+  /**
+   * Lists as their size then each element: nesting is bounded, and the size cannot exceed the
+   * bytes left (each element takes at least one).
+   */
+  public static final class ListSerializer extends Serializer<List<Object>> {
     @Override
-    protected Map<Object, Object> create(Kryo kryo, Input input, Class<? extends Map<Object, Object>> type, int size) {
-      return new LinkedHashMap<>(Math.max(16, checkedLength(input, size, "map") * 4 / 3 + 1));
+    public void write(Kryo kryo, Output output, List<Object> list) {
+      checkDepth(kryo);
+      output.writeVarInt(list.size(), true);
+      for (Object element : list) {
+        kryo.writeClassAndObject(output, element);
+      }
+    }
+
+    @Override
+    public List<Object> read(Kryo kryo, Input input, Class<? extends List<Object>> type) {
+      checkDepth(kryo);
+      int size = checkedLength(input, input.readVarInt(true), "list");
+      List<Object> list = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
+        list.add(kryo.readClassAndObject(input));
+      }
+      return list;
     }
   }
 
-  public static final class HashMapSerializer extends MapSerializer<Map<Object, Object>> {
+  /**
+   * Maps as their size then each key and value. Keys are limited to types that a hash map keeps in
+   * order when their hash codes collide (strings, numbers, dates... {@code keyAllowed}): a map of
+   * colliding keys of another type (lists, maps) takes quadratic time to build, seconds for a few
+   * hundred kilobytes.
+   */
+  public static final class MapSerializer extends Serializer<Map<Object, Object>> {
+    private final boolean linked;
+    private final Predicate<Class<?>> keyAllowed;
+
+    public MapSerializer(boolean linked, Predicate<Class<?>> keyAllowed) {
+      this.linked = linked;
+      this.keyAllowed = keyAllowed;
+    }
+
     @Override
-    protected Map<Object, Object> create(Kryo kryo, Input input, Class<? extends Map<Object, Object>> type, int size) {
-      return new HashMap<>(Math.max(16, checkedLength(input, size, "map") * 4 / 3 + 1));
+    public void write(Kryo kryo, Output output, Map<Object, Object> map) {
+      checkDepth(kryo);
+      output.writeVarInt(map.size(), true);
+      for (Map.Entry<Object, Object> e : map.entrySet()) {
+        checkKey(e.getKey());
+        kryo.writeClassAndObject(output, e.getKey());
+        kryo.writeClassAndObject(output, e.getValue());
+      }
+    }
+
+    @Override
+    public Map<Object, Object> read(Kryo kryo, Input input, Class<? extends Map<Object, Object>> type) {
+      checkDepth(kryo);
+      int size = checkedLength(input, input.readVarInt(true), "map") ;
+      int capacity = Math.max(16, Math.min(size, (input.limit() - input.position()) / 2) * 4 / 3 + 1);
+      Map<Object, Object> map = linked ? new LinkedHashMap<>(capacity) : new HashMap<>(capacity);
+      for (int i = 0; i < size; i++) {
+        Object key = kryo.readClassAndObject(input);
+        checkKey(key);
+        map.put(key, kryo.readClassAndObject(input));
+      }
+      return map;
+    }
+
+    private void checkKey(Object key) {
+      if (key != null && !keyAllowed.test(key.getClass())) {
+        throw new KryoException("map key of type " + key.getClass().getName() + " is not allowed in cached values");
+      }
     }
   }
 }

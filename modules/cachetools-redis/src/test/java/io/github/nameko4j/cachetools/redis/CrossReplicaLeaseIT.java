@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.nameko4j.cachetools.Backend;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
+import io.github.nameko4j.cachetools.KryoValueCodec;
 import io.github.nameko4j.cachetools.internal.CacheKeys;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.testsupport.TestServices;
@@ -59,7 +60,7 @@ class CrossReplicaLeaseIT {
         RedisCacheStore store = RedisCacheStore.builder(ns).uri(services.redisUri()).commandTimeout(TIMEOUT).build();
         var redis = lettuce.connect()) {
       // A replica took the lease and died: its lease lives 30 s, far past the wait bound.
-      String leaseKey = "nameko4j:" + ns + ":kryo1:" + CacheKeys.derive(backend.name, "stamp", List.of("orphan"), Map.of()) + ":lease";
+      String leaseKey = "nameko4j:" + ns + ":" + KryoValueCodec.create().id() + ":" + CacheKeys.derive(backend.name, "stamp", List.of("orphan"), Map.of()) + ":lease";
       redis.sync().set(leaseKey, "crashed-owner", SetArgs.Builder.nx().px(30_000));
       CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(backend.name).store(store)
           .crossReplicaLease(Duration.ofSeconds(30), Duration.ofMillis(500)).build();

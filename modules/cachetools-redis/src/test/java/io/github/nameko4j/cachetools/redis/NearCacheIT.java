@@ -1,10 +1,14 @@
 package io.github.nameko4j.cachetools.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.github.nameko4j.cachetools.Backend;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
+import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.cachetools.CachedRpcProxy;
+import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
@@ -89,6 +93,27 @@ class NearCacheIT {
       assertThat(r1.invalidateMethod("stamp").join()).isEqualTo(1L);
       await().atMost(Duration.ofSeconds(2)).until(() -> !r2.call("stamp", "x").equals(first)); // replica 2 asks again
       assertThat(r2.invalidateAll().join()).isPositive();
+    }
+  }
+
+  @Test
+  void aNearCopyNeverOutlivesTheRedisEntryItCopies(TestServices services) {
+    try (RedisServerProcess redis = RedisServerProcess.start();
+        Backend backend = new Backend(services.amqpUri());
+        NamekoRpcClient client = Backend.client(services.amqpUri());
+        RedisCacheStore a = RedisCacheStore.builder("nearttl").uri(redis.uri()).commandTimeout(TIMEOUT).nearCache(1000, Duration.ofMinutes(5)).build();
+        RedisCacheStore b = RedisCacheStore.builder("nearttl").uri(redis.uri()).commandTimeout(TIMEOUT).nearCache(1000, Duration.ofMinutes(5)).build()) {
+      await().atMost(Duration.ofSeconds(5)).until(() -> redis.cli("PUBSUB", "NUMSUB", "nameko4j:nearttl:invalidations").endsWith("2"));
+      CachePolicy shortLived = CachePolicy.custom().ttl(Duration.ofSeconds(2)).build();
+      CachedRpcProxy replicaA = CachedRpcProxy.builder(client).service(backend.name).store(a).defaultPolicy(shortLived).build();
+      CachedRpcProxy replicaB = CachedRpcProxy.builder(client).service(backend.name).store(b).defaultPolicy(shortLived).build();
+      Object reply = replicaA.call("stamp", "short");
+      backend.failing = true;
+      // B falls back to the entry, reading it from Redis into its near cache (kept 5 min at most)
+      await().atMost(Duration.ofSeconds(2)).until(() -> reply.equals(replicaB.call("stamp", "short")) && b.nearCacheSize() == 1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> redis.cli("DBSIZE").equals("0")); // Redis let it expire: no message says so
+      assertThatThrownBy(() -> replicaA.call("stamp", "short")).isInstanceOf(RemoteServiceException.class);
+      assertThatThrownBy(() -> replicaB.call("stamp", "short")).isInstanceOf(RemoteServiceException.class);
     }
   }
 }

@@ -8,6 +8,7 @@ import io.github.nameko4j.cachetools.Backend;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CachedRpcProxy;
+import io.github.nameko4j.cachetools.KryoValueCodec;
 import io.github.nameko4j.cachetools.internal.CacheKeys;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RemoteServiceException;
@@ -71,7 +72,7 @@ class RedisCacheStoreIT {
   }
 
   private String redisKey(String method, Object... args) {
-    return "nameko4j:" + namespace + ":kryo1:" + CacheKeys.derive(backend.name, method, List.of(args), Map.of());
+    return "nameko4j:" + namespace + ":" + KryoValueCodec.create().id() + ":" + CacheKeys.derive(backend.name, method, List.of(args), Map.of());
   }
 
   @Test
@@ -87,8 +88,21 @@ class RedisCacheStoreIT {
       await().atMost(Duration.ofSeconds(2)).until(() -> redis.exists(redisKey("echo", "t")) == 1);
       assertThat(redis.pttl(redisKey("stamp", "t"))).isBetween(28_000L, 30_000L);
       assertThat(redis.pttl(redisKey("other", "t"))).isBetween(58_000L, 60_000L);
-      assertThat(redis.pttl(redisKey("echo", "t"))).isEqualTo(-1L); // no ttl: no expiry
+      // no ttl: kept for the store's maximum lifetime (24 h by default), never forever
+      assertThat(redis.pttl(redisKey("echo", "t"))).isBetween(Duration.ofHours(24).minusMinutes(1).toMillis(), Duration.ofHours(24).toMillis());
     }
+  }
+
+  @Test
+  void entriesWithoutATtlLiveForTheStoresMaximumLifetime() {
+    try (RedisCacheStore store = RedisCacheStore.builder(namespace).uri(redisUri).maxEntryLifetime(Duration.ofMinutes(5)).build()) {
+      CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(backend.name).store(store).build();
+      proxy.call("echo", "lifetime");
+      await().atMost(Duration.ofSeconds(2)).until(() -> redis.exists(redisKey("echo", "lifetime")) == 1);
+      assertThat(redis.pttl(redisKey("echo", "lifetime"))).isBetween(Duration.ofMinutes(4).toMillis(), Duration.ofMinutes(5).toMillis());
+    }
+    assertThatThrownBy(() -> RedisCacheStore.builder(namespace).maxEntryLifetime(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxEntryLifetime");
   }
 
   @Test

@@ -1,11 +1,13 @@
-package io.github.nameko4j.cachetools.redis;
+package io.github.nameko4j.cachetools.redis.internal;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -14,15 +16,18 @@ import io.github.nameko4j.rpc.internal.Ids;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The near cache of a {@link RedisCacheStore}: Caffeine in front, Redis pub/sub for invalidation.
- * Messages are {@code <origin> K <key>} or {@code <origin> P <prefix>}; a replica ignores its own.
+ * The near cache of a Redis store: Caffeine in front, Redis pub/sub for invalidation. Messages
+ * are {@code <origin> K <key>} or {@code <origin> P <prefix>}; a replica ignores its own. An
+ * entry never outlives the Redis entry it copies: it is kept for at most the time Redis has left
+ * on that entry (read with it), or the ttl it was written with, and never longer than maxAge.
  */
-final class NearCache implements AutoCloseable {
+public final class NearCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NearCache.class);
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
@@ -44,9 +49,9 @@ final class NearCache implements AutoCloseable {
     }
   }
 
-  private final io.lettuce.core.RedisURI uri;
+  private final RedisURI uri;
 
-  NearCache(AbstractRedisClient client, io.lettuce.core.RedisURI uri, String channel, long maxEntries, Duration maxAge, String description) {
+  public NearCache(AbstractRedisClient client, RedisURI uri, String channel, long maxEntries, Duration maxAge, String description) {
     this.client = client;
     this.uri = uri;
     this.channel = channel;
@@ -74,7 +79,7 @@ final class NearCache implements AutoCloseable {
         .build();
     client.addListener(new RedisConnectionStateListener() {
       @Override
-      public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> connection) {
+      public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
         // Invalidations sent while we cannot hear them are lost: forget everything, and stop
         // filling until we are subscribed again.
         subscribed = false;
@@ -82,7 +87,7 @@ final class NearCache implements AutoCloseable {
       }
 
       @Override
-      public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> connection, SocketAddress address) {
+      public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
         resubscribe();
       }
     });
@@ -135,7 +140,7 @@ final class NearCache implements AutoCloseable {
   }
 
   /** The held value as a completed future, or null. */
-  CompletableFuture<byte[]> get(String key) {
+  public CompletableFuture<byte[]> get(String key) {
     if (!subscribed) {
       return null;
     }
@@ -143,18 +148,23 @@ final class NearCache implements AutoCloseable {
     return held == null ? null : held.value();
   }
 
-  long version() {
+  public long version() {
     return version.get();
   }
 
-  /** Keeps a value read from Redis, unless an invalidation arrived since the read started. */
-  void fill(String key, byte[] value, long versionBeforeRead) {
-    if (value != null && subscribed && version.get() == versionBeforeRead) {
-      cache.put(key, new Held(value, maxAgeNanos));
+  /**
+   * Keeps a value read from Redis for no longer than Redis keeps it ({@code pttlMillis}, as PTTL
+   * answered with it: -1 for no expiry), unless an invalidation arrived since the read started.
+   */
+  public void fill(String key, byte[] value, long pttlMillis, long versionBeforeRead) {
+    if (value == null || pttlMillis == -2 || pttlMillis == 0 || !subscribed || version.get() != versionBeforeRead) {
+      return;
     }
+    long nanos = pttlMillis < 0 ? maxAgeNanos : Math.min(maxAgeNanos, TimeUnit.MILLISECONDS.toNanos(pttlMillis));
+    cache.put(key, new Held(value, nanos));
   }
 
-  void put(String key, byte[] value, Duration ttl) {
+  public void put(String key, byte[] value, Duration ttl) {
     version.incrementAndGet();
     if (subscribed) {
       long ttlNanos = ttl == null ? maxAgeNanos : Math.min(maxAgeNanos, ttl.toNanos());
@@ -162,28 +172,28 @@ final class NearCache implements AutoCloseable {
     }
   }
 
-  void invalidate(String key) {
+  public void invalidate(String key) {
     version.incrementAndGet();
     cache.invalidate(key);
   }
 
-  void invalidatePrefix(String prefix) {
+  public void invalidatePrefix(String prefix) {
     version.incrementAndGet();
     cache.asMap().keySet().removeIf(k -> k.startsWith(prefix));
   }
 
-  void clear() {
+  public void clear() {
     version.incrementAndGet();
     cache.invalidateAll();
   }
 
-  long size() {
+  public long size() {
     cache.cleanUp();
     return cache.estimatedSize();
   }
 
   /** Tells the other replicas; never fails the caller. */
-  CompletableFuture<Void> announce(String kind, String keyOrPrefix) {
+  public CompletableFuture<Void> announce(String kind, String keyOrPrefix) {
     StatefulRedisPubSubConnection<String, String> conn = pubsub;
     if (conn == null) {
       return DONE;

@@ -1,0 +1,210 @@
+package io.github.nameko4j.cachetools.internal;
+
+import io.github.nameko4j.cachetools.CachedReply;
+import io.github.nameko4j.rpc.internal.Ids;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CacheFirstRpcProxy: answer from a fresh entry; otherwise call the service and cache the reply.
+ *
+ * <p>Concurrent callers of one key share one flight (lookup, then at most one RPC): a hundred
+ * callers on a cold key make one lookup and one call. With the cross-replica lease on, the
+ * replicas that miss at once let the lease holder call while they wait for its entry.
+ */
+final class CacheFirstStrategy {
+  private static final Logger LOG = LoggerFactory.getLogger(CacheFirstStrategy.class);
+
+  private final String service;
+  private final ServiceCall rpc;
+  private final StoreAccess store;
+  private final Executor executor;
+  private final SafeListener events;
+  private final Clock clock;
+  private final Lease lease; // null: no cross-replica lease
+  private final boolean lookBeforeJoining;
+  private final SingleFlight<CachedReply> flights = new SingleFlight<>();
+  private final SingleFlight<Void> refreshes = new SingleFlight<>();
+
+  /**
+   * @param leaseTtl how long a cross-replica lease lasts; null for no lease
+   * @param leaseWait how long replicas without the lease wait for the holder's entry
+   */
+  CacheFirstStrategy(String service, ServiceCall rpc, StoreAccess store, Executor executor, ScheduledExecutorService scheduler,
+      SafeListener events, Clock clock, Duration leaseTtl, Duration leaseWait) {
+    this.service = service;
+    this.rpc = rpc;
+    this.store = store;
+    this.executor = executor;
+    this.events = events;
+    this.clock = clock;
+    this.lease = leaseTtl == null ? null : new Lease(leaseTtl, leaseWait, scheduler);
+    // In-process stores and near caches answer at once: look before paying for a flight. Remote
+    // stores are only asked within a flight, so concurrent callers share one lookup.
+    this.lookBeforeJoining = store.store().completesInline();
+  }
+
+  CompletableFuture<CachedReply> call(CallRequest r) {
+    if (lookBeforeJoining && !flights.isFlying(r.key())) {
+      CompletableFuture<StoreAccess.Hit> lookup = store.lookup(r.key());
+      if (lookup.isDone() && store.fresh(lookup.join())) {
+        return CompletableFuture.completedFuture(hit(r, lookup.join()));
+      }
+      return flights.join(r.key(), () -> flight(r, lookup));
+    }
+    return flights.join(r.key(), () -> flight(r, store.lookup(r.key())));
+  }
+
+  private SingleFlight.Flight<CachedReply> flight(CallRequest r, CompletableFuture<StoreAccess.Hit> lookup) {
+    CompletableFuture<Void> settled = new CompletableFuture<>();
+    CompletableFuture<CachedReply> result = lookup.thenCompose(hit -> {
+      if (store.fresh(hit)) {
+        settled.complete(null);
+        return CompletableFuture.completedFuture(hit(r, hit));
+      }
+      events.onMiss(service, r.method());
+      return lease == null ? callAndSave(r, false, settled) : lease.fetch(r, settled);
+    });
+    result.whenComplete((v, e) -> {
+      if (e != null) {
+        settled.complete(null);
+      }
+    });
+    return new SingleFlight.Flight<>(result, settled);
+  }
+
+  private CachedReply hit(CallRequest r, StoreAccess.Hit hit) {
+    events.onHit(service, r.method());
+    double fraction = r.policy().refreshAhead();
+    if (fraction > 0 && r.policy().ttl() != null) {
+      long refreshAt = hit.freshUntil() - (long) (r.policy().ttl().toMillis() * (1 - fraction));
+      if (clock.millis() >= refreshAt && !refreshes.isFlying(r.key())) {
+        refreshInBackground(r);
+      }
+    }
+    return CachedReply.of(hit.value(), CachedReply.Source.CACHE, null);
+  }
+
+  /**
+   * Calls the service and stores the reply. {@code settled} completes once the reply is stored.
+   * With {@code awaitSave} (the lease on) the result waits for the store too, so that the replicas
+   * waiting for this entry find it.
+   */
+  private CompletableFuture<CachedReply> callAndSave(CallRequest r, boolean awaitSave, CompletableFuture<Void> settled) {
+    CompletableFuture<Object> call = rpc.call(r);
+    call.whenComplete((v, e) -> {
+      if (e != null) {
+        settled.complete(null);
+      }
+    });
+    if (!awaitSave) {
+      // Off the delivery thread: encode and start storing, then answer.
+      return call.thenApplyAsync(value -> {
+        store.save(r.key(), r.method(), value, r.policy()).whenComplete((v, e) -> settled.complete(null));
+        return CachedReply.of(value, CachedReply.Source.SERVICE, null);
+      }, executor);
+    }
+    return call.thenComposeAsync(value -> store.save(r.key(), r.method(), value, r.policy())
+        .thenApplyAsync(v -> {
+          settled.complete(null);
+          return CachedReply.of(value, CachedReply.Source.SERVICE, null);
+        }, executor), executor);
+  }
+
+  /** Refreshes an entry nearing its ttl while callers keep getting it: once per key in this process. */
+  private void refreshInBackground(CallRequest r) {
+    events.onRefreshAhead(service, r.method());
+    refreshes.join(r.key(), () -> {
+      CompletableFuture<Void> settled = new CompletableFuture<>();
+      CompletableFuture<Void> done = (lease == null ? callAndSave(r, true, settled) : lease.refresh(r, settled)).thenApply(x -> null);
+      done.whenComplete((v, e) -> {
+        settled.complete(null);
+        if (e != null) {
+          LOG.debug("background refresh of {}.{} failed: {}", service, r.method(), e.toString());
+        }
+      });
+      return new SingleFlight.Flight<>(done, settled);
+    });
+  }
+
+  /**
+   * The opt-in cross-replica lease: one replica calls, the others poll the store for its entry for
+   * at most {@code maxWait}, then call themselves. When the store cannot answer (down, circuit
+   * open, too slow), the lease counts as granted: each process then calls once, never each caller.
+   */
+  private final class Lease {
+    private static final long POLL_NANOS = 10_000_000;
+    private final Duration ttl;
+    private final Duration maxWait;
+    private final ScheduledExecutorService scheduler;
+    private final String owner = Ids.uuid();
+
+    Lease(Duration ttl, Duration maxWait, ScheduledExecutorService scheduler) {
+      this.ttl = ttl;
+      this.maxWait = maxWait;
+      this.scheduler = scheduler;
+    }
+
+    CompletableFuture<CachedReply> fetch(CallRequest r, CompletableFuture<Void> settled) {
+      return store.tryLease(r.key(), owner, ttl).thenCompose(granted -> granted
+          ? leased(r, settled)
+          : awaitEntry(r.key(), System.nanoTime() + maxWait.toNanos()).thenCompose(found -> {
+            if (found != null) {
+              settled.complete(null);
+              return CompletableFuture.completedFuture(CachedReply.of(found.value(), CachedReply.Source.CACHE, null));
+            }
+            return callAndSave(r, false, settled);
+          }));
+    }
+
+    /** Refresh-ahead with the lease: only the replica that gets it refreshes. */
+    CompletableFuture<CachedReply> refresh(CallRequest r, CompletableFuture<Void> settled) {
+      return store.tryLease(r.key(), owner, ttl).thenCompose(granted -> {
+        if (!granted) {
+          settled.complete(null);
+          return CompletableFuture.completedFuture(null); // another replica is refreshing it
+        }
+        return callAndSave(r, true, settled).whenComplete((v, e) -> store.releaseLease(r.key(), owner));
+      });
+    }
+
+    /** We hold the lease: look once more (its previous holder may have just written), fetch, release. */
+    private CompletableFuture<CachedReply> leased(CallRequest r, CompletableFuture<Void> settled) {
+      return store.lookup(r.key()).thenCompose(hit -> {
+        if (store.fresh(hit)) {
+          settled.complete(null);
+          return CompletableFuture.completedFuture(CachedReply.of(hit.value(), CachedReply.Source.CACHE, null));
+        }
+        return callAndSave(r, true, settled);
+      }).whenComplete((v, e) -> store.releaseLease(r.key(), owner));
+    }
+
+    /** Polls for the entry another replica is fetching; null once the deadline passes. */
+    private CompletableFuture<StoreAccess.Hit> awaitEntry(String key, long deadlineNanos) {
+      CompletableFuture<StoreAccess.Hit> found = new CompletableFuture<>();
+      poll(key, deadlineNanos, found);
+      return found;
+    }
+
+    private void poll(String key, long deadlineNanos, CompletableFuture<StoreAccess.Hit> found) {
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        found.complete(null);
+        return;
+      }
+      scheduler.schedule(() -> OffThread.run(executor, () -> store.lookup(key).thenAccept(hit -> {
+        if (store.fresh(hit)) {
+          found.complete(hit);
+        } else {
+          poll(key, deadlineNanos, found);
+        }
+      })), Math.min(POLL_NANOS, left), TimeUnit.NANOSECONDS);
+    }
+  }
+}

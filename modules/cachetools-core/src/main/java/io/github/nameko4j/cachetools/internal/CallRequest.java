@@ -1,0 +1,14 @@
+package io.github.nameko4j.cachetools.internal;
+
+import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.rpc.RpcContext;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One call through a caching proxy, as it was made: the caller's {@link RpcContext} is captured
+ * here, on the caller's thread, so the RPC made later on another thread carries it on.
+ *
+ * @param context the caller's context, or null outside a service method
+ */
+record CallRequest(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy, RpcContext context) {}
