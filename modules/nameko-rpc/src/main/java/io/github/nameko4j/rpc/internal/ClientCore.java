@@ -191,7 +191,7 @@ public final class ClientCore implements AutoCloseable {
           .priority(0)
           .correlationId(correlationId)
           .replyTo(r == null ? "" : r.routingKey())
-          .expiration(Long.toString(left))
+          .expiration(r == null ? Long.toString(left) : r.expiration(left))
           .build();
     }
 

@@ -7,6 +7,8 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
+import java.util.Locale;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -22,11 +24,26 @@ final class ReplyQueue {
   private final Connection connection;
   private final String name;
   private final String routingKey;
+  private final boolean absoluteExpiration;
 
   private ReplyQueue(Connection connection, String name, String routingKey) {
     this.connection = connection;
     this.name = name;
     this.routingKey = routingKey;
+    this.absoluteExpiration = isQpid(connection.getServerProperties());
+  }
+
+  /**
+   * RabbitMQ reads a message's expiration as milliseconds from now; Qpid Broker-J reads it, as JMS
+   * does, as an instant in epoch milliseconds. Qpid announces {@code qpid.*} capabilities (its
+   * {@code product} may read "unknown" from a repackaged jar).
+   */
+  static boolean isQpid(Map<String, Object> serverProperties) {
+    Object product = serverProperties.get("product");
+    if (product != null && product.toString().toLowerCase(Locale.ROOT).contains("qpid")) {
+      return true;
+    }
+    return serverProperties.keySet().stream().anyMatch(k -> k.startsWith("qpid."));
   }
 
   /**
@@ -68,6 +85,11 @@ final class ReplyQueue {
 
   Connection connection() {
     return connection;
+  }
+
+  /** The expiration property for a request whose caller waits {@code leftMillis} more. */
+  String expiration(long leftMillis) {
+    return Long.toString(absoluteExpiration ? System.currentTimeMillis() + leftMillis : leftMillis);
   }
 
   /** The reply_to of requests: the binding key of this queue. */
