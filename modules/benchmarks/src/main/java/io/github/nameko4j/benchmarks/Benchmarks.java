@@ -11,7 +11,6 @@ import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -358,7 +357,7 @@ public final class Benchmarks {
       double up = sequential(miss, full ? 1000 : 300, 0);
       redis.pause(); // hung: connected, silent
       Stats closed = new Stats(1000);
-      while (store.circuitState() == CircuitBreaker.State.CLOSED && closed.count() < 200) {
+      while (store.circuitState() == RedisCacheStore.CircuitState.CLOSED && closed.count() < 200) {
         long start = System.nanoTime();
         miss.run(0);
         closed.add(System.nanoTime() - start);

@@ -19,7 +19,7 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
  *
  * <p>Thread-safe.
  */
-public final class CacheFirstRpcProxy extends CachingProxy {
+public final class CacheFirstRpcProxy extends AbstractCachingProxy {
 
   private CacheFirstRpcProxy(CachingInvoker invoker) {
     super(invoker);

@@ -83,6 +83,11 @@ public final class CachePolicy {
     return DEFAULTS;
   }
 
+  /**
+   * A builder starting from the defaults.
+   *
+   * @return a new builder
+   */
   public static Builder custom() {
     return new Builder();
   }
@@ -106,6 +111,11 @@ public final class CachePolicy {
     return ttl;
   }
 
+  /**
+   * How much longer than the ttl an entry is kept for failover.
+   *
+   * @return zero or positive
+   */
   public Duration staleWindow() {
     return staleWindow;
   }
@@ -115,6 +125,11 @@ public final class CachePolicy {
     return failoverTimeout;
   }
 
+  /**
+   * Which failures of a call the cache may answer.
+   *
+   * @return the predicate, e.g. {@link #ANY_ERROR}
+   */
   public Predicate<Throwable> fallbackOn() {
     return fallbackOn;
   }
@@ -231,6 +246,12 @@ public final class CachePolicy {
       return this;
     }
 
+    /**
+     * Which failures of a call the cache may answer ({@link #ANY_ERROR} by default).
+     *
+     * @param fallbackOn e.g. {@link #TRANSPORT_ERRORS}, or your own predicate
+     * @return this builder
+     */
     public Builder fallbackOn(Predicate<Throwable> fallbackOn) {
       this.fallbackOn = Objects.requireNonNull(fallbackOn, "fallbackOn must not be null");
       return this;

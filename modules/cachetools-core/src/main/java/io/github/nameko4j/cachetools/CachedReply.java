@@ -35,6 +35,11 @@ public final class CachedReply {
     return value;
   }
 
+  /**
+   * Who answered.
+   *
+   * @return {@link Source#SERVICE} or {@link Source#CACHE}
+   */
   public Source source() {
     return source;
   }

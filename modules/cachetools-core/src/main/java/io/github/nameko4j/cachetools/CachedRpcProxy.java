@@ -22,7 +22,7 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
  * <p>A reply that arrives after the failover timeout still refreshes the cache. Which failures
  * fall back is the policy's {@linkplain CachePolicy#fallbackOn() fallbackOn}. Thread-safe.
  */
-public final class CachedRpcProxy extends CachingProxy {
+public final class CachedRpcProxy extends AbstractCachingProxy {
 
   private CachedRpcProxy(CachingInvoker invoker) {
     super(invoker);

@@ -7,10 +7,13 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Per-method cache policy on a typed interface, overriding the proxy's default policy. Durations
- * are written {@code 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}, {@code 0} or in
- * ISO-8601 ({@code PT30S}); an empty string keeps the proxy's default. Invalid values fail when the
- * proxy is built, naming the method and the setting.
+ * Per-method cache policy on a typed interface. Precedence: the method's policy starts as the
+ * builder's {@code policy(method, ...)}, or else the builder's default policy; each setting this
+ * annotation gives then replaces that setting, the others are kept. Durations are written {@code
+ * 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}, {@code 0} or in ISO-8601 ({@code PT30S});
+ * an empty string keeps the setting as it was. Invalid values, and settings the proxy would ignore
+ * (a failover timeout on a CacheFirstRpcProxy), fail when the proxy is built, naming the method
+ * and the setting.
  *
  * <pre>{@code
  * @RpcService("other_service")

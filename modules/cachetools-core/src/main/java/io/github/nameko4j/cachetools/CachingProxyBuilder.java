@@ -7,14 +7,19 @@ import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.TypedProxies;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
@@ -44,7 +49,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Executor executor;
   Duration leaseTtl;
   Duration leaseWait;
-  final java.util.List<CacheEventListener> listeners = new java.util.ArrayList<>();
+  final List<CacheEventListener> listeners = new ArrayList<>();
 
   CachingProxyBuilder(NamekoRpcClient client) {
     this.client = Objects.requireNonNull(client, "client must not be null");
@@ -138,6 +143,8 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     if (serviceName == null) {
       throw new IllegalStateException("service must be set: call service(name) before build()");
     }
+    checkOptionsApply(mode, "default policy", defaultPolicy);
+    methodPolicies.forEach((method, policy) -> checkOptionsApply(mode, "policy of " + method, policy));
     return new CachingInvoker(new CachingInvoker.Settings(mode, client, serviceName,
         store != null ? store : InMemoryCacheStore.create(),
         codec != null ? codec : KryoValueCodec.create(),
@@ -147,15 +154,31 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners)));
   }
 
-  private static CacheEventListener composite(java.util.List<CacheEventListener> all) {
+  /** An option the proxy would silently ignore is a mistake: say so at build time. */
+  private static void checkOptionsApply(CachingInvoker.Mode mode, String which, CachePolicy policy) {
+    if (mode == CachingInvoker.Mode.CACHE_FIRST) {
+      if (!policy.failoverTimeout().isZero()) {
+        throw new IllegalStateException(which + ": failoverTimeout does nothing on a CacheFirstRpcProxy (it answers from a"
+            + " fresh entry or waits for the service); use a CachedRpcProxy for failover");
+      }
+      if (!policy.failSafeThrottle().isZero()) {
+        throw new IllegalStateException(which + ": failSafeThrottle does nothing on a CacheFirstRpcProxy; it is a CachedRpcProxy option");
+      }
+    } else if (policy.refreshAhead() > 0) {
+      throw new IllegalStateException(which + ": refreshAhead does nothing on a CachedRpcProxy (it asks the service on"
+          + " every call); it is a CacheFirstRpcProxy option");
+    }
+  }
+
+  private static CacheEventListener composite(List<CacheEventListener> all) {
     if (all.isEmpty()) {
       return null;
     }
     if (all.size() == 1) {
       return all.get(0);
     }
-    java.util.List<CacheEventListener> copy = java.util.List.copyOf(all);
-    return (CacheEventListener) java.lang.reflect.Proxy.newProxyInstance(CacheEventListener.class.getClassLoader(),
+    List<CacheEventListener> copy = List.copyOf(all);
+    return (CacheEventListener) Proxy.newProxyInstance(CacheEventListener.class.getClassLoader(),
         new Class<?>[] {CacheEventListener.class}, (proxy, method, args) -> {
           if (method.getDeclaringClass() == Object.class) {
             return method.getName().equals("toString") ? copy.toString() : method.invoke(copy, args);
@@ -171,7 +194,11 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return invoker(mode, service, policies);
   }
 
-  /** A typed proxy: service from the builder or {@link RpcService}; policies from the builder, then {@link Caching}. */
+  /**
+   * A typed proxy: service from the builder or {@link RpcService}. A method's policy is the
+   * builder's {@code policy(method, ...)} or else its default policy, with the settings a {@link
+   * Caching} annotation on the method names replacing those of that policy, one by one.
+   */
   <T> T typed(CachingInvoker.Mode mode, Class<T> api) {
     Objects.requireNonNull(api, "api must not be null");
     String name = service;
@@ -197,24 +224,36 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
       }
     }
     CachingInvoker invoker = invoker(mode, name, methodPolicies);
-    return TypedProxies.create(api, name, (svc, method, args, kwargs) -> invoker.invoke(method, args, kwargs),
-        CacheControl.class, control(invoker));
+    return TypedProxies.create(api, name, new TypedProxies.Invoker() {
+      @Override
+      public CompletableFuture<Object> invoke(String svc, String method, List<?> args, Map<String, ?> kwargs) {
+        return invoker.invoke(method, args, kwargs);
+      }
+
+      @Override
+      public CompletableFuture<Object> invoke(String svc, String method, List<?> args, Map<String, ?> kwargs, Type resultType) {
+        // A method declared to return CachedReply says where its reply came from.
+        return resultType == CachedReply.class
+            ? invoker.invokeDetailed(method, args, kwargs).thenApply(reply -> reply)
+            : invoker.invoke(method, args, kwargs);
+      }
+    }, CacheControl.class, control(invoker));
   }
 
   static CacheControl control(CachingInvoker invoker) {
     return new CacheControl() {
       @Override
-      public java.util.concurrent.CompletableFuture<Void> invalidate(String method, java.util.List<?> args, Map<String, ?> kwargs) {
+      public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
         return invoker.delete(invoker.keyOf(method, args, kwargs));
       }
 
       @Override
-      public java.util.concurrent.CompletableFuture<Long> invalidateMethod(String method) {
+      public CompletableFuture<Long> invalidateMethod(String method) {
         return invoker.deleteMethod(method);
       }
 
       @Override
-      public java.util.concurrent.CompletableFuture<Long> invalidateAll() {
+      public CompletableFuture<Long> invalidateAll() {
         return invoker.deleteService();
       }
     };

@@ -13,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -34,7 +35,8 @@ public final class Main {
       "usage:\n"
           + "  nameko-cli call SERVICE METHOD [ARGS_JSON] [--kwargs JSON] [--timeout SECONDS] [--amqp URI]\n"
           + "  nameko-cli serve echo [--amqp URI] [--max-workers N]\n"
-          + "The broker is --amqp, else $AMQP_URI, else amqp://guest:guest@localhost:5672.\n"
+          + "The broker is --amqp, else $AMQP_URI, else amqp://guest:guest@localhost:5672; nameko's\n"
+          + "forms work: pyamqp://user:pass@host:5672//, several nodes separated by ';'.\n"
           + "Exit codes: 0 ok, 1 remote error, 2 unknown service, 3 timeout, 4 broker unreachable, 64 usage.";
 
   private Main() {}
@@ -59,39 +61,72 @@ public final class Main {
             kwargs = value(argv, ++i, "--kwargs");
             break;
           case "--timeout":
-            double seconds = Double.parseDouble(value(argv, ++i, "--timeout"));
-            if (!(seconds > 0)) {
-              throw new IllegalArgumentException("--timeout must be a positive number of seconds");
+            String text = value(argv, ++i, "--timeout");
+            double seconds = number("--timeout", text);
+            if (!(seconds > 0) || seconds > 86_400) {
+              throw new IllegalArgumentException("--timeout must be a number of seconds between 0 and 86400, was '" + text + "'");
             }
             timeout = Duration.ofNanos((long) (seconds * 1e9));
             break;
           case "--max-workers":
-            maxWorkers = Integer.parseInt(value(argv, ++i, "--max-workers"));
+            String workers = value(argv, ++i, "--max-workers");
+            double n = number("--max-workers", workers);
+            if (n != Math.rint(n) || n < 1 || n > 10_000) {
+              throw new IllegalArgumentException("--max-workers must be a whole number from 1 to 10000, was '" + workers + "'");
+            }
+            maxWorkers = (int) n;
             break;
           case "-h":
           case "--help":
             out.println(USAGE_TEXT);
             return OK;
           default:
+            if (argv[i].startsWith("--")) {
+              throw new IllegalArgumentException("unknown option " + argv[i]);
+            }
             positional.add(argv[i]);
         }
       }
       if (amqp == null || amqp.isBlank()) {
         amqp = "amqp://guest:guest@localhost:5672";
       }
-      if (positional.size() >= 3 && positional.get(0).equals("call") && positional.size() <= 4) {
-        List<?> callArgs = positional.size() == 4 ? parseArgs(positional.get(3)) : List.of();
-        return call(amqp, positional.get(1), positional.get(2), callArgs, parseKwargs(kwargs), timeout, out, err);
+      if (positional.isEmpty()) {
+        throw new IllegalArgumentException("a command is needed: call or serve");
       }
-      if (positional.size() == 2 && positional.get(0).equals("serve") && positional.get(1).equals("echo")) {
-        return serveEcho(amqp, maxWorkers, err);
+      switch (positional.get(0)) {
+        case "call":
+          if (positional.size() < 3) {
+            throw new IllegalArgumentException("call needs SERVICE and METHOD, e.g. call echo_java add '[1, 2]'");
+          }
+          if (positional.size() > 4) {
+            throw new IllegalArgumentException("call takes SERVICE METHOD [ARGS_JSON]; unexpected '" + positional.get(4)
+                + "' (quote the JSON as one argument)");
+          }
+          List<?> callArgs = positional.size() == 4 ? parseArgs(positional.get(3)) : List.of();
+          Map<String, ?> callKwargs = parseKwargs(kwargs);
+          NamekoRpcClient.builder().uri(amqp); // a bad URI is a usage error, named before anything connects
+          return call(amqp, positional.get(1), positional.get(2), callArgs, callKwargs, timeout, out, err);
+        case "serve":
+          if (positional.size() != 2 || !positional.get(1).equals("echo")) {
+            throw new IllegalArgumentException("serve knows one service: serve echo");
+          }
+          NamekoRpcServer.builder().uri(amqp);
+          return serveEcho(amqp, maxWorkers, err);
+        default:
+          throw new IllegalArgumentException("unknown command '" + positional.get(0) + "': call or serve");
       }
-      err.println(USAGE_TEXT);
-      return USAGE;
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
-      err.println(USAGE_TEXT);
+      err.println("(nameko-cli --help for usage)");
       return USAGE;
+    }
+  }
+
+  private static double number(String flag, String text) {
+    try {
+      return Double.parseDouble(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(flag + " must be a number, was '" + text + "'");
     }
   }
 
@@ -106,14 +141,14 @@ public final class Main {
     try {
       return Json.decode(json.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
     } catch (CodecException e) {
-      throw new IllegalArgumentException(what + " is not valid JSON: " + e.getMessage());
+      throw new IllegalArgumentException(what + " is not valid JSON: " + e.getMessage().replaceFirst("^invalid JSON: ", ""));
     }
   }
 
   /** A JSON array is the argument list; any other JSON value is the single argument. */
   private static List<?> parseArgs(String json) {
     Object parsed = parseJson("ARGS_JSON", json);
-    return parsed instanceof List ? (List<?>) parsed : java.util.Collections.singletonList(parsed);
+    return parsed instanceof List ? (List<?>) parsed : Collections.singletonList(parsed);
   }
 
   @SuppressWarnings("unchecked")
@@ -144,6 +179,9 @@ public final class Main {
     } catch (TransportException e) {
       err.println("Transport: " + e.getMessage());
       return TRANSPORT;
+    } catch (CodecException e) {
+      err.println("error: " + e.getMessage());
+      return USAGE;
     } catch (NamekoException e) {
       err.println(e.getClass().getSimpleName() + ": " + e.getMessage());
       return REMOTE_ERROR;

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +58,9 @@ class CliIT {
   private static Result cli(String... args) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(java(), "-jar", JAR.toString()));
     command.addAll(List.of(args));
-    command.addAll(List.of("--amqp", amqp));
+    if (!List.of(args).contains("--amqp")) {
+      command.addAll(List.of("--amqp", amqp));
+    }
     File out = File.createTempFile("cli", ".out");
     File err = File.createTempFile("cli", ".err");
     Process p = new ProcessBuilder(command).redirectOutput(out).redirectError(err).start();
@@ -97,13 +100,37 @@ class CliIT {
   }
 
   @Test
-  void badUsageExitsWith64() throws Exception {
-    Result r = cli("call", "echo_java");
-    assertThat(r.exit()).isEqualTo(Main.USAGE);
-    assertThat(r.err()).contains("usage:");
-    Result badJson = cli("call", "echo_java", "echo", "[1,");
-    assertThat(badJson.exit()).isEqualTo(Main.USAGE);
-    assertThat(badJson.err()).contains("ARGS_JSON is not valid JSON");
+  void badUsageExitsWith64NamingWhatIsWrongInOneLine() throws Exception {
+    Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+    cases.put(List.of("call", "echo_java"), "call needs SERVICE and METHOD");
+    cases.put(List.of("call", "echo_java", "echo", "[1,"), "ARGS_JSON is not valid JSON: Unexpected end-of-input");
+    cases.put(List.of("call", "echo_java", "echo", "--timeout", "abc"), "--timeout must be a number, was 'abc'");
+    cases.put(List.of("call", "echo_java", "echo", "--kwargs", "[1]"), "--kwargs must be a JSON object");
+    cases.put(List.of("--bogus"), "unknown option --bogus");
+    cases.put(List.of("call", "echo_java", "echo", "--amqp", "http://localhost:15672"), "unsupported scheme 'http'");
+    cases.put(List.of("call", "echo_java", "echo", "--amqp", "amqp://guest:s3cr#t@localhost"), "must be percent-encoded");
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Result r = cli(c.getKey().toArray(new String[0]));
+      assertThat(r.exit()).as("%s", c.getKey()).isEqualTo(Main.USAGE);
+      assertThat(r.err()).as("%s", c.getKey()).startsWith("error: ").contains(c.getValue())
+          .doesNotContain("Source: REDACTED", "Exception", "\tat ", "s3cr");
+    }
+    Result help = cli("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out()).contains("usage:", "pyamqp://");
+  }
+
+  @Test
+  void aNamekoStyleUriAndABrokerThatRefusesSayWhatIsWrong() throws Exception {
+    String pyamqp = amqp.replaceFirst("^amqp://", "pyamqp://") + (amqp.endsWith("/") ? "/" : "//");
+    Result ok = cli("call", "no_such_service_cli", "echo", "[1]", "--amqp", pyamqp);
+    assertThat(ok.exit()).as(ok.err()).isEqualTo(Main.UNKNOWN_SERVICE); // connected: the URI was read
+    Result wrongPassword = cli("call", "echo_java", "echo", "[1]", "--amqp", amqp.replaceFirst("://([^:]*):[^@]*@", "://$1:wrong@"));
+    assertThat(wrongPassword.exit()).isEqualTo(Main.TRANSPORT);
+    assertThat(wrongPassword.err()).contains("refused the login").doesNotContain("\tat ", "WARN");
+    Result noVhost = cli("call", "echo_java", "echo", "[1]", "--amqp", amqp.replaceFirst("(:\\d+)/?.*$", "$1") + "/no_such_vhost");
+    assertThat(noVhost.exit()).isEqualTo(Main.TRANSPORT);
+    assertThat(noVhost.err()).contains("vhost no_such_vhost not found");
   }
 
   @Test

@@ -1,15 +1,23 @@
 package io.github.nameko4j.examples;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.InMemoryCacheStore;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.rpc.TransportException;
+import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.lettuce.core.RedisClient;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -36,6 +44,15 @@ public final class Demo {
     this.out = out;
   }
 
+  static final String USAGE = String.join("\n",
+      "usage: java -jar nameko-demo.jar [--amqp URI] [--redis URI] [--embedded]",
+      "  (no option)     an embedded AMQP broker in this process and an in-process cache: nothing to install,",
+      "                  unless $AMQP_URI / $REDIS_URI are set, which are used as --amqp / --redis",
+      "  --amqp URI      a real RabbitMQ, e.g. amqp://guest:guest@localhost:5672 (pyamqp:// works too)",
+      "  --redis URI     a Redis shared by the two replicas, e.g. redis://localhost:6379",
+      "  --embedded      the embedded broker and in-process cache, ignoring $AMQP_URI and $REDIS_URI",
+      "Exit codes: 0 done, 64 usage, 69 a service could not be reached.");
+
   public static void main(String[] args) {
     String amqp = System.getenv("AMQP_URI");
     String redis = System.getenv("REDIS_URI");
@@ -47,20 +64,41 @@ public final class Demo {
           amqp = null;
           redis = null;
         }
-        default -> {
-          System.err.println("usage: java -jar nameko-demo.jar [--amqp URI] [--redis URI] [--embedded]");
-          System.exit(64);
+        case "-h", "--help" -> {
+          System.out.println(USAGE);
+          System.exit(0);
         }
+        default -> usage("unknown option " + args[i]);
       }
     }
-    run(blankToNull(amqp), blankToNull(redis), System.out);
+    for (String[] env : new String[][] {{"AMQP_URI", amqp}, {"REDIS_URI", redis}}) {
+      if (env[1] != null && env[1].equals(System.getenv(env[0])) && !env[1].isBlank()) {
+        System.out.println("(using $" + env[0] + "; --embedded ignores it)");
+      }
+    }
+    try {
+      run(blankToNull(amqp), blankToNull(redis), System.out);
+    } catch (TransportException e) {
+      // Expected when the broker is down or the URI is wrong: one line, and what to do.
+      System.err.println("demo: " + e.getMessage());
+      System.err.println("demo: start RabbitMQ (docker compose up -d --wait), pass --amqp URI, or run without options"
+          + " (or with --embedded) for the embedded broker");
+      System.exit(69);
+    } catch (IllegalArgumentException e) {
+      usage(e.getMessage());
+    }
     System.exit(0);
+  }
+
+  private static void usage(String problem) {
+    System.err.println("demo: " + problem);
+    System.err.println(USAGE);
+    System.exit(64);
   }
 
   private static String value(String[] args, int i) {
     if (i >= args.length) {
-      System.err.println("missing value for " + args[i - 1]);
-      System.exit(64);
+      usage(args[i - 1] + " needs a value");
     }
     return args[i];
   }
@@ -78,14 +116,15 @@ public final class Demo {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     EmbeddedBroker embedded = amqpUri == null ? EmbeddedBroker.start() : null;
     String amqp = embedded != null ? embedded.uri() : amqpUri;
-    String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + io.github.nameko4j.rpc.internal.BrokerUri.redact(amqp);
+    String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + BrokerUri.redact(amqp);
     String cacheText = redisUri == null
         ? "in-process cache per replica (no Redis: replicas do not share it)"
         : "Redis " + redactRedis(redisUri) + ", shared by both replicas (namespace demo-" + runId + ")";
+    boolean redisReached = redisUri != null;
     OtherService target = new OtherService();
     List<AutoCloseable> resources = new ArrayList<>();
     try {
-      out.println("nameko-cachetools for Java: demo");
+      out.println("nameko4j demo");
       out.println("  broker: " + brokerText);
       out.println("  cache:  " + cacheText);
       out.println("  demo replicas A and B call other_service: do_something through a CachedRpcProxy (failover");
@@ -98,6 +137,11 @@ public final class Demo {
         CacheStore store = redisUri == null ? InMemoryCacheStore.create()
             : RedisCacheStore.builder("demo-" + runId).uri(redisUri).commandTimeout(Duration.ofMillis(200)).build();
         resources.add(0, store);
+        if (store instanceof RedisCacheStore && !((RedisCacheStore) store).isConnected() && redisReached) {
+          redisReached = false;
+          out.println("  NOTE:   Redis " + redactRedis(redisUri) + " could not be reached: each replica runs with an empty");
+          out.println("          cache (every lookup a miss) until it can. Start Redis or fix --redis.");
+        }
         resources.add(0, NamekoRpcServer.builder().uri(amqp).service("demo", new DemoService(replica, rpc, store)).maxWorkers(1).start());
       }
       try (NamekoRpcClient driver = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(15)).build()) {
@@ -122,13 +166,15 @@ public final class Demo {
         call(driver, 3, "do_something", "never-asked");
         call(driver, 3, "lookup", "hi");
       }
-      Report report = new Report(brokerText, redisUri != null, List.copyOf(rows), target.calls.get());
+      Report report = new Report(brokerText, redisReached, List.copyOf(rows), target.calls.get());
       out.println();
       out.printf("%d calls: %d answered by other_service, %d from the cache, %d failed; other_service was asked %d times.%n",
           rows.size(), report.count("service"), report.count("cache"), report.count("error"), report.otherServiceCalls());
       out.println(redisUri == null
           ? "Each replica had its own cache, so each asked other_service once before it could fail over. With --redis they share one."
-          : "The replicas shared one Redis cache: what one replica cached, the other answered from.");
+          : redisReached
+              ? "The replicas shared one Redis cache: what one replica cached, the other answered from."
+              : "Redis could not be reached, so nothing was cached or shared: every answer that needed the cache failed.");
       return report;
     } finally {
       for (AutoCloseable r : resources) {
@@ -146,7 +192,7 @@ public final class Demo {
   }
 
   private void callUntilBothReplicas(NamekoRpcClient driver, int step, String method, String argument) {
-    java.util.Set<Object> seen = new java.util.HashSet<>();
+    Set<Object> seen = new HashSet<>();
     for (int i = 0; i < 8 && seen.size() < 2; i++) {
       seen.add(call(driver, step, method, argument).replica());
     }
@@ -167,10 +213,10 @@ public final class Demo {
   /** Leaves nothing behind on a real broker or Redis. */
   private static void cleanUp(String amqp, String redisUri, String runId) {
     try {
-      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
-      f.setUri(amqp);
+      ConnectionFactory f = new ConnectionFactory();
+      f.setUri(amqp.replaceFirst("^(pyamqp|librabbitmq)://", "amqp://"));
       f.setConnectionTimeout(2000);
-      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
+      try (Connection c = f.newConnection(); Channel ch = c.createChannel()) {
         ch.queueDelete("rpc-demo");
         ch.queueDelete("rpc-other_service");
       }
@@ -178,7 +224,7 @@ public final class Demo {
       // best effort
     }
     if (redisUri != null) {
-      io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redisUri);
+      RedisClient client = RedisClient.create(redisUri);
       try (var connection = client.connect()) {
         List<String> keys = connection.sync().keys("nameko4j:demo-" + runId + ":*");
         if (!keys.isEmpty()) {

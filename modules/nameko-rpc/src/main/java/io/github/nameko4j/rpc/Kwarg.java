@@ -17,5 +17,10 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.PARAMETER)
 public @interface Kwarg {
+  /**
+   * The keyword's name.
+   *
+   * @return the name as the service's Python signature spells it, e.g. {@code user_id}
+   */
   String value();
 }

@@ -9,6 +9,11 @@ public class MethodNotFoundException extends RemoteServiceException {
   /** The {@code exc_path} nameko uses for this error. */
   public static final String EXC_PATH = "nameko.exceptions.MethodNotFound";
 
+  /**
+   * For a service to raise; its callers get it with this {@code exc_path}.
+   *
+   * @param value the error's text, as nameko's {@code str(exc)}
+   */
   public MethodNotFoundException(String value) {
     this(List.of(value), value);
   }

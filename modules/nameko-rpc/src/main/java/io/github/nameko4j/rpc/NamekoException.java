@@ -7,10 +7,17 @@ package io.github.nameko4j.rpc;
 public class NamekoException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /**
+   * @param message what went wrong, naming the value's place (argument, setting, method)
+   */
   public NamekoException(String message) {
     super(message);
   }
 
+  /**
+   * @param message what went wrong
+   * @param cause the underlying failure
+   */
   public NamekoException(String message, Throwable cause) {
     super(message, cause);
   }

@@ -71,6 +71,11 @@ public final class NamekoRpcClient implements AutoCloseable {
         builder.heartbeat, builder.maxMessageSize);
   }
 
+  /**
+   * A builder for a client; {@link Builder#build()} connects.
+   *
+   * @return a builder with every default
+   */
   public static Builder builder() {
     return new Builder();
   }

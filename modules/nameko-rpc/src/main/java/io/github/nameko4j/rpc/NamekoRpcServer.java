@@ -34,6 +34,7 @@ import java.util.Objects;
  * reaches its caller as nameko's {@code RemoteError}.
  */
 public final class NamekoRpcServer implements AutoCloseable {
+  /** Default number of requests run at once (nameko's {@code max_workers}), also the prefetch. */
   public static final int DEFAULT_MAX_WORKERS = 10;
 
   private final ServerCore core;
@@ -44,6 +45,11 @@ public final class NamekoRpcServer implements AutoCloseable {
     this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout, b.heartbeat, b.maxMessageSize);
   }
 
+  /**
+   * A builder for a server; {@link Builder#start()} connects and starts consuming.
+   *
+   * @return a builder with every default
+   */
   public static Builder builder() {
     return new Builder();
   }

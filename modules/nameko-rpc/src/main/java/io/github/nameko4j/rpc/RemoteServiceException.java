@@ -16,6 +16,14 @@ public class RemoteServiceException extends NamekoException {
   private final transient List<Object> excArgs;
   private final String value;
 
+  /**
+   * An error object as nameko carries it.
+   *
+   * @param excType the exception's class name, e.g. {@code ValueError}
+   * @param excPath its full path, e.g. {@code builtins.ValueError}; null from some foreign peers
+   * @param excArgs its arguments, made safe for JSON
+   * @param value its text ({@code str(exc)})
+   */
   public RemoteServiceException(String excType, String excPath, List<Object> excArgs, String value) {
     super(excType + " " + value);
     this.excType = excType;

@@ -11,5 +11,10 @@ import java.lang.annotation.Target;
 @Retention(RetentionPolicy.RUNTIME)
 @Target(ElementType.METHOD)
 public @interface RpcMethod {
+  /**
+   * The rpc method's nameko name.
+   *
+   * @return e.g. {@code do_something}
+   */
   String value();
 }

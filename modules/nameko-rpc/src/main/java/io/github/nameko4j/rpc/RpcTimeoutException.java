@@ -7,6 +7,11 @@ public class RpcTimeoutException extends NamekoException {
   private static final long serialVersionUID = 1L;
   private final Duration timeout;
 
+  /**
+   * @param service the service called
+   * @param method the method called
+   * @param timeout how long the caller waited
+   */
   public RpcTimeoutException(String service, String method, Duration timeout) {
     super("No reply from " + service + "." + method + " within " + timeout.toMillis() + " ms");
     this.timeout = timeout;

@@ -91,4 +91,23 @@ class ArgumentBindingTest {
     assertThatThrownBy(() -> Names.require("method", " ")).hasMessage("method must not be blank");
     assertThatThrownBy(() -> Names.require("service", null)).hasMessage("service must not be null");
   }
+
+  @Test
+  void methodsCompiledWithoutParameterNamesAreReportedSoTheServerCanWarn() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("no-parameters");
+    java.nio.file.Path source = dir.resolve("NoNames.java");
+    java.nio.file.Files.writeString(source, "public class NoNames {\n"
+        + "  @io.github.nameko4j.rpc.Rpc public Object greet(String who) { return who; }\n"
+        + "  @io.github.nameko4j.rpc.Rpc public Object named(@io.github.nameko4j.rpc.Kwarg(\"who\") String who) { return who; }\n"
+        + "}\n");
+    javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+    // javac's default, and Maven's unless told otherwise: no -parameters
+    int status = javac.run(null, null, null, "-cp", System.getProperty("java.class.path"), "-d", dir.toString(), source.toString());
+    assertThat(status).isZero();
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+      Object service = loader.loadClass("NoNames").getConstructor().newInstance();
+      assertThat(new ServiceMethods(service).methodsWithoutParameterNames()).containsExactly("greet");
+    }
+    assertThat(new ServiceMethods(new EchoService()).methodsWithoutParameterNames()).isEmpty();
+  }
 }

@@ -38,7 +38,7 @@ public final class TestServices {
   private static final Logger LOG = LoggerFactory.getLogger(TestServices.class);
   private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
   private static final String HOW_TO_START =
-      "Start the services with `docker compose up -d` in the repository root, "
+      "Start the services with `docker compose up -d --wait` in the repository root, "
           + "or on a machine without Docker: `redis-server --port 6379` and `rabbitmq-server -detached`; "
           + "or point the tests elsewhere with the environment variables AMQP_URI and REDIS_URI.";
 

@@ -6,7 +6,6 @@ import io.github.nameko4j.cachetools.redis.internal.Leases;
 import io.github.nameko4j.cachetools.redis.internal.NearCache;
 import io.github.nameko4j.cachetools.redis.internal.RedisLink;
 import io.github.nameko4j.rpc.internal.Names;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -55,10 +54,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisCacheStore implements CacheStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisCacheStore.class);
+  /** Default timeout of each read (GET, PTTL). */
   public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(20);
+  /** Default timeout of each write (SET, DEL, leases, invalidation messages). */
   public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofMillis(500);
+  /** Default timeout of connecting to Redis. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
+  /** Default time the open circuit skips Redis before probing it again. */
   public static final Duration DEFAULT_OPEN_CIRCUIT = Duration.ofSeconds(2);
+  /** Default Redis expiry of entries whose policy has no ttl. */
   public static final Duration DEFAULT_MAX_ENTRY_LIFETIME = Duration.ofHours(24);
 
   private final String prefix;
@@ -206,6 +210,16 @@ public final class RedisCacheStore implements CacheStore {
     return near != null;
   }
 
+  /**
+   * Whether the store holds an open connection to Redis right now. A store that is not connected
+   * is an empty cache: every lookup a miss, every write skipped (it keeps trying to connect).
+   *
+   * @return true while connected
+   */
+  public boolean isConnected() {
+    return link.isOpen();
+  }
+
   /** Commands that failed or timed out since the store was built. */
   public long failures() {
     return commands.failures();
@@ -216,9 +230,31 @@ public final class RedisCacheStore implements CacheStore {
     return commands.skipped();
   }
 
-  /** The circuit breaker's state: CLOSED (using Redis), OPEN (skipping it) or HALF_OPEN (probing). */
-  public CircuitBreaker.State circuitState() {
-    return commands.state();
+  /** The state of the store's circuit breaker. */
+  public enum CircuitState {
+    /** Using Redis. */
+    CLOSED,
+    /** Skipping Redis after repeated failures: every lookup is a miss, every write skipped. */
+    OPEN,
+    /** Letting a few commands through to see whether Redis is back. */
+    HALF_OPEN
+  }
+
+  /**
+   * The circuit breaker's state.
+   *
+   * @return whether the store uses Redis, skips it, or is probing it
+   */
+  public CircuitState circuitState() {
+    switch (commands.state()) {
+      case OPEN:
+      case FORCED_OPEN:
+        return CircuitState.OPEN;
+      case HALF_OPEN:
+        return CircuitState.HALF_OPEN;
+      default:
+        return CircuitState.CLOSED;
+    }
   }
 
   /** The key Redis holds for a store key, e.g. for inspection in tests and tools. */
@@ -254,6 +290,7 @@ public final class RedisCacheStore implements CacheStore {
     return uri.substring(0, scheme + 3) + user + ":***" + uri.substring(at);
   }
 
+  /** Builds a {@link RedisCacheStore}. Not thread-safe. */
   public static final class Builder {
     private final String namespace;
     private List<String> uris;

@@ -10,7 +10,6 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,7 +42,7 @@ class RedisOutageIT {
       }
       assertThat(answered).isEqualTo(120);
       assertThat(store.failures()).isPositive();
-      assertThat(store.circuitState()).isIn(CircuitBreaker.State.OPEN, CircuitBreaker.State.HALF_OPEN);
+      assertThat(store.circuitState()).isIn(RedisCacheStore.CircuitState.OPEN, RedisCacheStore.CircuitState.HALF_OPEN);
       assertThat(store.skipped()).isPositive(); // the open circuit stopped asking the dead Redis
       // Two calls each waiting at most the 50 ms store timeout, plus the RPC itself.
       assertThat(Duration.ofNanos(worstNanos)).isLessThan(Duration.ofSeconds(2));
@@ -60,7 +59,7 @@ class RedisOutageIT {
       // The breaker may still be half-open with probes left: it closes once enough of them succeed.
       await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
         assertThat(cacheFirst.call("echo", "after")).isEqualTo("after");
-        assertThat(store.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+        assertThat(store.circuitState()).isEqualTo(RedisCacheStore.CircuitState.CLOSED);
       });
     }
   }

@@ -1,15 +1,23 @@
 package io.github.nameko4j.rpc.internal;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.MalformedFrameException;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.github.nameko4j.rpc.TransportException;
 import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,7 +75,7 @@ public final class ConnectionKeeper implements AutoCloseable {
     f.setVirtualHost(broker.virtualHost());
     if (broker.tls()) {
       try {
-        f.useSslProtocol(javax.net.ssl.SSLContext.getDefault());
+        f.useSslProtocol(SSLContext.getDefault());
         f.enableHostnameVerification();
       } catch (GeneralSecurityException e) {
         throw new TransportException("cannot set up TLS for " + broker + ": " + e.getMessage(), e);
@@ -96,7 +104,7 @@ public final class ConnectionKeeper implements AutoCloseable {
       connectOnce();
     } catch (IOException | TimeoutException | RuntimeException e) {
       close();
-      throw new TransportException("cannot connect to AMQP broker " + broker + ": " + describe(e), e);
+      throw new TransportException("cannot connect to AMQP broker " + broker + ": " + explain(e), e);
     }
   }
 
@@ -198,6 +206,40 @@ public final class ConnectionKeeper implements AutoCloseable {
       message = ((ShutdownSignalException) e).getReason().toString();
     }
     return e.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+  }
+
+  /**
+   * Why connecting failed, in words a user can act on: the broker's own reason (a refused login,
+   * an unknown virtual host), or what the network said, found anywhere in the cause chain.
+   */
+  public static String explain(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof PossibleAuthenticationFailureException) {
+        return "the broker refused the login (wrong user or password?)";
+      }
+      if (t instanceof ShutdownSignalException) {
+        Object reason = ((ShutdownSignalException) t).getReason();
+        if (reason instanceof AMQP.Connection.Close) {
+          return "the broker refused the connection: " + ((AMQP.Connection.Close) reason).getReplyText();
+        }
+      }
+      if (t instanceof ConnectException) {
+        return "connection refused (is the broker running on that host and port?)";
+      }
+      if (t instanceof UnknownHostException) {
+        return "unknown host " + t.getMessage();
+      }
+      if (t instanceof SocketTimeoutException || t instanceof TimeoutException) {
+        return "no answer within the connect timeout";
+      }
+      if (t instanceof MalformedFrameException) {
+        return "what answered does not speak AMQP 0-9-1 (an HTTP port? a TLS port with amqp://?)";
+      }
+      if (t instanceof SSLException) {
+        return "TLS failed: " + t.getMessage();
+      }
+    }
+    return describe(failure);
   }
 
   /** Closes the connection (waiting up to {@code timeout}) and stops reconnecting. Idempotent. */

@@ -2,6 +2,8 @@ package io.github.nameko4j.rpc.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
@@ -17,6 +19,7 @@ import java.io.IOException;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
 import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -144,11 +147,11 @@ public final class Json {
   public static Object decode(byte[] body, Charset charset) {
     Object tree;
     try {
-      tree = java.nio.charset.StandardCharsets.UTF_8.equals(charset)
+      tree = StandardCharsets.UTF_8.equals(charset)
           ? MAPPER.readValue(body, Object.class)
           : MAPPER.readValue(new String(body, charset), Object.class);
     } catch (IOException | RuntimeException e) {
-      throw new CodecException("invalid JSON: " + e.getMessage(), e);
+      throw new CodecException("invalid JSON: " + jsonProblem(e), e);
     }
     return untag(tree, 0);
   }
@@ -168,6 +171,19 @@ public final class Json {
       throw new CodecException(
           "cannot convert " + describe(value) + " to " + javaType.toCanonical() + ": " + rootMessage(e), e);
     }
+  }
+
+  /** Jackson's complaint without its source excerpt: "Unexpected character ('x') (line 1, column 2)". */
+  static String jsonProblem(Exception e) {
+    if (e instanceof JsonProcessingException) {
+      JsonProcessingException j = (JsonProcessingException) e;
+      JsonLocation at = j.getLocation();
+      String message = j.getOriginalMessage();
+      int newline = message == null ? -1 : message.indexOf('\n');
+      String first = newline < 0 ? String.valueOf(message) : message.substring(0, newline);
+      return at == null ? first : first + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+    }
+    return rootMessage(e);
   }
 
   static String rootMessage(Throwable e) {
@@ -259,7 +275,7 @@ public final class Json {
         case "uuid":
           return UUID.fromString(text);
         case "bytes":
-          return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          return text.getBytes(StandardCharsets.UTF_8);
         case "base64":
           return Base64.getDecoder().decode(text);
         default:

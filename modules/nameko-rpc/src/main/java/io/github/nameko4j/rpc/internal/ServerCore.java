@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -82,6 +83,12 @@ public final class ServerCore implements AutoCloseable {
       throw e;
     }
     LOG.info("service {} listening on {} (max workers {}, methods {})", service, keeper.broker(), maxWorkers, methods.names());
+    Set<String> unnamed = methods.methodsWithoutParameterNames();
+    if (!unnamed.isEmpty()) {
+      LOG.warn("service {}: methods {} were compiled without -parameters, so keyword arguments cannot bind to their"
+          + " parameters by name (callers get IncorrectSignature); compile with -parameters (maven-compiler-plugin"
+          + " <parameters>true</parameters>) or name them with @Kwarg", service, unnamed);
+    }
   }
 
   private void consume(Connection connection) throws IOException {

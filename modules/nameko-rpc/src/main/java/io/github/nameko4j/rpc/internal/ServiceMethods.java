@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The {@link Rpc} methods of a service object, and binding of nameko args/kwargs to their Java
@@ -68,8 +70,26 @@ public final class ServiceMethods {
     return methods.get(name);
   }
 
-  public java.util.Set<String> names() {
+  public Set<String> names() {
     return methods.keySet();
+  }
+
+  /**
+   * The methods with a parameter that keyword arguments cannot bind to by name: compiled without
+   * {@code -parameters} (javac's default, and Maven's) and without {@link Kwarg}, so its name is
+   * {@code arg0}. Empty when every parameter has its real name.
+   */
+  public Set<String> methodsWithoutParameterNames() {
+    Set<String> found = new TreeSet<>();
+    for (Bound b : methods.values()) {
+      Parameter[] params = b.method.getParameters();
+      for (Parameter p : params) {
+        if (!p.isNamePresent() && p.getAnnotation(Kwarg.class) == null) {
+          found.add(b.name);
+        }
+      }
+    }
+    return found;
   }
 
   /**

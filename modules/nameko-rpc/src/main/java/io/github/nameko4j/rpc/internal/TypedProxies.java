@@ -2,7 +2,10 @@ package io.github.nameko4j.rpc.internal;
 
 import io.github.nameko4j.rpc.Kwarg;
 import io.github.nameko4j.rpc.RpcMethod;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
 import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
@@ -24,6 +27,15 @@ public final class TypedProxies {
   @FunctionalInterface
   public interface Invoker {
     CompletableFuture<Object> invoke(String service, String method, List<?> args, Map<String, ?> kwargs);
+
+    /**
+     * As {@link #invoke(String, String, List, Map)}, knowing the result type the interface
+     * declares (the type argument of a {@code CompletableFuture}); an invoker may return a value
+     * of that very type, which is then passed through unconverted.
+     */
+    default CompletableFuture<Object> invoke(String service, String method, List<?> args, Map<String, ?> kwargs, Type resultType) {
+      return invoke(service, method, args, kwargs);
+    }
   }
 
   /** How one interface method maps to an rpc, parsed once at proxy creation. */
@@ -113,7 +125,7 @@ public final class TypedProxies {
           if (extra != null && method.getDeclaringClass() == extra) {
             try {
               return method.invoke(extraImpl, args);
-            } catch (java.lang.reflect.InvocationTargetException e) {
+            } catch (InvocationTargetException e) {
               throw e.getCause();
             }
           }
@@ -131,7 +143,7 @@ public final class TypedProxies {
               kwargs.put(plan.kwargNames[i], actual[i]);
             }
           }
-          CompletableFuture<Object> result = invoker.invoke(service, plan.rpcName, positional, kwargs);
+          CompletableFuture<Object> result = invoker.invoke(service, plan.rpcName, positional, kwargs, plan.resultType);
           if (plan.async) {
             return result.thenApply(value -> Json.convert(value, plan.resultType));
           }
@@ -143,8 +155,8 @@ public final class TypedProxies {
 
   /** Runs a default method; works for non-public interfaces too, unlike InvocationHandler.invokeDefault. */
   private static Object callDefault(Class<?> api, Object proxy, Method method, Object[] args) throws Throwable {
-    java.lang.invoke.MethodHandle handle =
-        java.lang.invoke.MethodHandles.privateLookupIn(api, java.lang.invoke.MethodHandles.lookup())
+    MethodHandle handle =
+        MethodHandles.privateLookupIn(api, MethodHandles.lookup())
             .unreflectSpecial(method, api)
             .bindTo(proxy);
     return handle.invokeWithArguments(args == null ? new Object[0] : args);

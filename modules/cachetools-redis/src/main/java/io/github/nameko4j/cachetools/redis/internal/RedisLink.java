@@ -131,6 +131,12 @@ public final class RedisLink implements AutoCloseable {
     return c;
   }
 
+  /** True while the connection is open. */
+  public boolean isOpen() {
+    StatefulConnection<byte[], byte[]> c = connection;
+    return c != null && c.isOpen() && !closed;
+  }
+
   /** Starts connecting unless connected or already trying; never throws. */
   public CompletableFuture<Void> connect() {
     synchronized (lock) {

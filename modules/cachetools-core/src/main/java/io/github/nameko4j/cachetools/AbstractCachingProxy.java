@@ -1,0 +1,67 @@
+package io.github.nameko4j.cachetools;
+
+import io.github.nameko4j.cachetools.internal.CachingInvoker;
+import io.github.nameko4j.rpc.internal.Futures;
+import io.github.nameko4j.rpc.internal.Json;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** What both untyped proxies share; their strategy is in the engine they are built with. */
+abstract class AbstractCachingProxy implements CachingProxy {
+  final CachingInvoker invoker;
+
+  AbstractCachingProxy(CachingInvoker invoker) {
+    this.invoker = invoker;
+  }
+
+  @Override
+  public String service() {
+    return invoker.service();
+  }
+
+  @Override
+  public CachePolicy policyFor(String method) {
+    return invoker.policyFor(method);
+  }
+
+  @Override
+  public Object call(String method, Object... args) {
+    return Futures.await(invoker.invoke(method, Json.listOf(args), Map.of()));
+  }
+
+  @Override
+  public Object call(String method, List<?> args, Map<String, ?> kwargs) {
+    return Futures.await(invoker.invoke(method, args, kwargs));
+  }
+
+  @Override
+  public CompletableFuture<Object> callAsync(String method, List<?> args, Map<String, ?> kwargs) {
+    return invoker.invoke(method, args, kwargs);
+  }
+
+  @Override
+  public CompletableFuture<CachedReply> callDetailedAsync(String method, List<?> args, Map<String, ?> kwargs) {
+    return invoker.invokeDetailed(method, args, kwargs);
+  }
+
+  @Override
+  public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
+    return invoker.delete(invoker.keyOf(method, args, kwargs));
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateMethod(String method) {
+    return invoker.deleteMethod(method);
+  }
+
+  @Override
+  public CompletableFuture<Long> invalidateAll() {
+    return invoker.deleteService();
+  }
+
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "{service=" + invoker.service() + "}";
+  }
+}

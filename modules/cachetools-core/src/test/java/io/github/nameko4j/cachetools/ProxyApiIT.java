@@ -1,0 +1,98 @@
+package io.github.nameko4j.cachetools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.nameko4j.rpc.RpcService;
+import io.github.nameko4j.testsupport.ManualClock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** The API as code uses it: one type for both proxies, provenance on typed proxies, no silent no-ops. */
+class ProxyApiIT extends WithBackend {
+
+  @RpcService("placeholder")
+  interface Detailed {
+    CachedReply stamp(String x);
+
+    CompletableFuture<CachedReply> echo(String x);
+
+    Object other(String x);
+  }
+
+  @Test
+  void codeCanTakeEitherProxyAsOneType() {
+    boolean mustStayUp = backend.calls("echo") >= 0;
+    CachingProxy proxy = mustStayUp
+        ? CachedRpcProxy.builder(client).service(backend.name).build()
+        : CacheFirstRpcProxy.builder(client).service(backend.name).build();
+    assertThat(proxy.call("echo", "either")).isEqualTo("either");
+    assertThat(proxy.service()).isEqualTo(backend.name);
+    // a list and a map as two positional arguments: the explicit form says so
+    assertThat(proxy.call("echo", List.of(List.of(1, 2)), Map.of())).isEqualTo(List.of(1, 2));
+  }
+
+  @Test
+  void aTypedMethodDeclaredToReturnCachedReplySaysWhoAnswered() throws Exception {
+    Detailed typed = CacheFirstRpcProxy.builder(client).service(backend.name)
+        .defaultPolicy(CachePolicy.custom().ttl(Duration.ofMinutes(1)).build()).build(Detailed.class);
+    CachedReply first = typed.stamp("who");
+    assertThat(first.source()).isEqualTo(CachedReply.Source.SERVICE);
+    CachedReply second = typed.stamp("who");
+    assertThat(second.source()).isEqualTo(CachedReply.Source.CACHE);
+    assertThat(second.value()).isEqualTo(first.value());
+    assertThat(typed.echo("async").get().value()).isEqualTo("async");
+    assertThat(typed.other("plain")).isEqualTo("other:plain");
+  }
+
+  @Test
+  void settingsAProxyWouldIgnoreFailAtBuildTime() {
+    CachePolicy failover = CachePolicy.custom().failoverTimeout(Duration.ofSeconds(1)).build();
+    assertThatThrownBy(() -> CacheFirstRpcProxy.builder(client).service(backend.name).defaultPolicy(failover).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("failoverTimeout does nothing on a CacheFirstRpcProxy");
+    assertThatThrownBy(() -> CacheFirstRpcProxy.builder(client).service(backend.name)
+        .policy("echo", CachePolicy.custom().failSafeThrottle(Duration.ofSeconds(5)).build()).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("policy of echo").hasMessageContaining("failSafeThrottle");
+    assertThatThrownBy(() -> CachedRpcProxy.builder(client).service(backend.name)
+        .defaultPolicy(CachePolicy.custom().ttl(Duration.ofMinutes(1)).refreshAhead(0.5).build()).build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("refreshAhead does nothing on a CachedRpcProxy");
+  }
+
+  @RpcService("placeholder")
+  interface AnnotatedFailover {
+    @Caching(failoverTimeout = "1s")
+    Object echo(Object x);
+  }
+
+  @Test
+  void anAnnotationTheProxyWouldIgnoreFailsAtBuildTimeNamingTheMethod() {
+    assertThatThrownBy(() -> CacheFirstRpcProxy.builder(client).service(backend.name).build(AnnotatedFailover.class))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("policy of echo").hasMessageContaining("failoverTimeout");
+    assertThat(CachedRpcProxy.builder(client).service(backend.name).build(AnnotatedFailover.class).echo("fine")).isEqualTo("fine");
+  }
+
+  @RpcService("placeholder")
+  interface Precedence {
+    @Caching(ttl = "2m")
+    Object echo(Object x);
+  }
+
+  @Test
+  void anAnnotationReplacesOnlyTheSettingsItGivesOfTheBuildersPolicy() {
+    ManualClock clock = new ManualClock();
+    // builder: ttl 1m, stale window 5m for echo; annotation: ttl 2m. Effective: ttl 2m, stale 5m.
+    Precedence typed = CachedRpcProxy.builder(client).service(backend.name).clock(clock)
+        .store(InMemoryCacheStore.builder().clock(clock).build())
+        .policy("echo", CachePolicy.custom().ttl(Duration.ofMinutes(1)).staleWindow(Duration.ofMinutes(5)).build())
+        .build(Precedence.class);
+    assertThat(typed.echo("p")).isEqualTo("p");
+    backend.failing = true;
+    clock.advance(Duration.ofMinutes(6)); // past 1m + 5m: gone had the annotation's ttl not replaced the builder's
+    assertThat(typed.echo("p")).isEqualTo("p"); // answered from the entry, kept 2m + 5m
+    clock.advance(Duration.ofMinutes(2)); // past 2m + 5m: expired
+    assertThatThrownBy(() -> typed.echo("p")).isInstanceOf(io.github.nameko4j.rpc.RemoteServiceException.class);
+  }
+}
