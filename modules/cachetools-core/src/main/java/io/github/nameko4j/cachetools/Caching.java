@@ -7,8 +7,9 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * Per-method cache policy on a typed interface. Precedence: the method's policy starts as the
- * builder's {@code policy(method, ...)}, or else the builder's default policy; each setting this
+ * Cache policy on a typed interface: on the interface, for every method; on a method, for that
+ * one. Precedence: a method's policy starts as the builder's {@code policy(method, ...)}, or else
+ * the builder's default policy with the interface's annotation applied; each setting the method's
  * annotation gives then replaces that setting, the others are kept. Durations are written {@code
  * 500ms}, {@code 30s}, {@code 5m}, {@code 2h}, {@code 1d}, {@code 0} or in ISO-8601 ({@code PT30S});
  * an empty string keeps the setting as it was. Invalid values, and settings the proxy would ignore
@@ -25,8 +26,26 @@ import java.lang.annotation.Target;
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
-@Target(ElementType.METHOD)
+@Target({ElementType.METHOD, ElementType.TYPE})
 public @interface Caching {
+  /** Which caching proxy a framework builds for an annotated interface. */
+  enum Mode {
+    /** Not said here: the builders are chosen in code; the Spring Boot starter takes CACHE_FIRST. */
+    UNSPECIFIED,
+    /** A {@link CachedRpcProxy}: always ask, fall back to the cache. */
+    CACHED,
+    /** A {@link CacheFirstRpcProxy}: answer from a fresh entry first. */
+    CACHE_FIRST
+  }
+
+  /**
+   * On an interface, for frameworks that create proxies from annotations (the Spring Boot
+   * starter): which proxy to build. The builders ignore it: you chose one by calling it.
+   *
+   * @return the proxy kind
+   */
+  Mode mode() default Mode.UNSPECIFIED;
+
   /** How long a reply is fresh. */
   String ttl() default "";
 

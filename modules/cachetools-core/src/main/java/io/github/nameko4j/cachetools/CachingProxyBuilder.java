@@ -1,7 +1,7 @@
 package io.github.nameko4j.cachetools;
 
+import io.github.nameko4j.cachetools.internal.CachingAnnotations;
 import io.github.nameko4j.cachetools.internal.CachingInvoker;
-import io.github.nameko4j.cachetools.internal.Durations;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.rpc.internal.Names;
@@ -47,6 +47,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Duration storeTimeout = DEFAULT_STORE_TIMEOUT;
   Duration storeWriteTimeout = DEFAULT_STORE_WRITE_TIMEOUT;
   Executor executor;
+  boolean annotations = true;
   Duration leaseTtl;
   Duration leaseWait;
   final List<CacheEventListener> listeners = new ArrayList<>();
@@ -115,6 +116,18 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
    */
   public B executor(Executor executor) {
     this.executor = Objects.requireNonNull(executor, "executor must not be null");
+    return self();
+  }
+
+  /**
+   * Typed builds ignore {@link Caching} annotations: for frameworks that resolve them with a
+   * precedence of their own (the Spring Boot starter lets properties override them) and pass the
+   * result as {@link #policy(String, CachePolicy)}.
+   *
+   * @return this builder
+   */
+  public B ignoringCachingAnnotations() {
+    this.annotations = false;
     return self();
   }
 
@@ -211,12 +224,14 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     }
     Map<String, CachePolicy> methodPolicies = new HashMap<>();
     Set<String> known = new TreeSet<>();
+    Caching onType = annotations ? api.getAnnotation(Caching.class) : null;
+    CachePolicy typeDefault = onType == null ? defaultPolicy : CachingAnnotations.apply(defaultPolicy, onType, api.getSimpleName());
     for (Method m : TypedProxies.rpcMethods(api)) {
       String rpc = TypedProxies.rpcName(m);
       known.add(rpc);
-      CachePolicy base = policies.getOrDefault(rpc, defaultPolicy);
-      Caching caching = m.getAnnotation(Caching.class);
-      methodPolicies.put(rpc, caching == null ? base : apply(base, caching, api.getSimpleName() + "." + m.getName()));
+      CachePolicy base = policies.getOrDefault(rpc, typeDefault);
+      Caching caching = annotations ? m.getAnnotation(Caching.class) : null;
+      methodPolicies.put(rpc, caching == null ? base : CachingAnnotations.apply(base, caching, api.getSimpleName() + "." + m.getName()));
     }
     for (String configured : policies.keySet()) {
       if (!known.contains(configured)) {
@@ -257,24 +272,5 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         return invoker.deleteService();
       }
     };
-  }
-
-  private static CachePolicy apply(CachePolicy base, Caching caching, String where) {
-    CachePolicy.Builder b = CachePolicy.from(base);
-    try {
-      if (!caching.ttl().isEmpty()) {
-        b.ttl(Durations.parse("@Caching(ttl) on " + where, caching.ttl()));
-      }
-      if (!caching.staleWindow().isEmpty()) {
-        b.staleWindow(Durations.parse("@Caching(staleWindow) on " + where, caching.staleWindow()));
-      }
-      if (!caching.failoverTimeout().isEmpty()) {
-        b.failoverTimeout(Durations.parse("@Caching(failoverTimeout) on " + where, caching.failoverTimeout()));
-      }
-      return b.build();
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      String message = e.getMessage().startsWith("@Caching") ? e.getMessage() : "@Caching on " + where + ": " + e.getMessage();
-      throw new IllegalArgumentException(message, e);
-    }
   }
 }

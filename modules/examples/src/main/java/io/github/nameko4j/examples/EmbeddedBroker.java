@@ -46,6 +46,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     Map<String, Object> attributes = new HashMap<>();
     attributes.put("type", "Memory");
     attributes.put(SystemConfig.INITIAL_CONFIGURATION_LOCATION, config.toExternalForm());
+    // Qpid's default is a classpath: URL, whose handler the JDK cannot load from a nested jar (a
+    // Spring Boot executable jar): name an empty file instead.
+    Path systemProperties = Files.createFile(workDir.resolve("system.properties"));
+    attributes.put(SystemConfig.INITIAL_SYSTEM_PROPERTIES_LOCATION, systemProperties.toUri().toURL().toExternalForm());
     attributes.put(SystemConfig.STARTUP_LOGGED_TO_SYSTEM_OUT, false);
     Map<String, String> context = new HashMap<>();
     context.put("qpid.amqp_port", String.valueOf(port));

@@ -1,0 +1,116 @@
+package io.github.nameko4j.spring.autoconfigure;
+
+import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.InMemoryCacheStore;
+import io.github.nameko4j.cachetools.redis.RedisCacheStore;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.spring.Nameko4jProperties;
+import java.util.Map;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.DependsOn;
+import org.springframework.core.env.Environment;
+
+/**
+ * nameko4j for Spring Boot: one {@link NamekoRpcClient}, one {@link CacheStore}, the hosting of
+ * {@link io.github.nameko4j.spring.NamekoService} beans, and, when the application has them,
+ * Micrometer metrics and Actuator health. Every bean backs off when the application defines its
+ * own of that type.
+ *
+ * <p>Shutdown order: hosted services stop taking requests and finish running ones first (a
+ * lifecycle phase, see {@link NamekoServiceHost}); then the RPC client closes; then the store.
+ */
+@AutoConfiguration
+@ConditionalOnClass(NamekoRpcClient.class)
+@EnableConfigurationProperties(Nameko4jProperties.class)
+public class Nameko4jAutoConfiguration {
+  /** Bean name of the store, which the client is declared to depend on so that it closes first. */
+  public static final String STORE_BEAN = "nameko4jCacheStore";
+
+  /** The broker URI in use: {@code nameko4j.amqp.uri}, else {@code spring.rabbitmq.*}, else localhost. */
+  static String amqpUri(Nameko4jProperties properties, Environment env) {
+    String uri = properties.getAmqp().getUri();
+    if (uri != null && !uri.isBlank()) {
+      return uri;
+    }
+    String fromSpring = EnvironmentUris.amqp(env);
+    return fromSpring != null ? fromSpring : "amqp://guest:guest@localhost:5672";
+  }
+
+  /**
+   * The store: Redis when {@code nameko4j.cache.redis.uri} (or {@code spring.data.redis.*}) says
+   * where, in process otherwise; see {@code nameko4j.cache.store}.
+   *
+   * @param properties the bound properties
+   * @param env the environment
+   * @return the store, closed with the context
+   */
+  @Bean(name = STORE_BEAN, destroyMethod = "close")
+  @ConditionalOnMissingBean(CacheStore.class)
+  public CacheStore nameko4jCacheStore(Nameko4jProperties properties, Environment env) {
+    Nameko4jProperties.Redis redis = properties.getCache().getRedis();
+    String uri = redis.getUri() != null && !redis.getUri().isBlank() ? redis.getUri() : EnvironmentUris.redis(env);
+    Nameko4jProperties.StoreKind kind = properties.getCache().getStore();
+    if (kind == Nameko4jProperties.StoreKind.IN_MEMORY || (kind == Nameko4jProperties.StoreKind.AUTO && uri == null)) {
+      return InMemoryCacheStore.create();
+    }
+    if (uri == null) {
+      throw new IllegalStateException("nameko4j.cache.store=redis needs nameko4j.cache.redis.uri (or spring.data.redis.*)");
+    }
+    String namespace = redis.getNamespace() != null ? redis.getNamespace() : env.getProperty("spring.application.name", "nameko4j");
+    RedisCacheStore.Builder b = RedisCacheStore.builder(namespace).uri(uri)
+        .commandTimeout(redis.getCommandTimeout())
+        .writeTimeout(redis.getWriteTimeout())
+        .maxEntryLifetime(redis.getMaxEntryLifetime());
+    if (redis.getNearCacheMaxEntries() > 0) {
+      b.nearCache(redis.getNearCacheMaxEntries(), redis.getNearCacheMaxAge());
+    }
+    return b.build();
+  }
+
+  /**
+   * The RPC client every injected client shares.
+   *
+   * @param properties the bound properties
+   * @param env the environment
+   * @return the client, closed with the context (before the store)
+   */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean(NamekoRpcClient.class)
+  @DependsOn(STORE_BEAN)
+  public NamekoRpcClient nameko4jRpcClient(Nameko4jProperties properties, Environment env) {
+    Nameko4jProperties.Client c = properties.getClient();
+    NamekoRpcClient.Builder b = NamekoRpcClient.builder()
+        .uri(amqpUri(properties, env))
+        .callTimeout(c.getCallTimeout())
+        .heartbeat(properties.getAmqp().getHeartbeat())
+        .connectTimeout(properties.getAmqp().getConnectTimeout())
+        .maxMessageSize((int) properties.getAmqp().getMaxMessageSize().toBytes());
+    String caller = c.getCallerName() != null ? c.getCallerName() : env.getProperty("spring.application.name");
+    if (caller != null && !caller.isBlank()) {
+      b.callerName(caller);
+    }
+    for (Map.Entry<String, String> e : c.getContextData().entrySet()) {
+      b.contextData(e.getKey(), e.getValue());
+    }
+    return b.build();
+  }
+
+  /**
+   * Hosts the application's {@code @NamekoService} beans.
+   *
+   * @param context the application context
+   * @param properties the bound properties
+   * @param env the environment
+   * @return the host lifecycle
+   */
+  @Bean
+  @ConditionalOnMissingBean(NamekoServiceHost.class)
+  public NamekoServiceHost nameko4jServiceHost(ApplicationContext context, Nameko4jProperties properties, Environment env) {
+    return new NamekoServiceHost(context, env, properties, amqpUri(properties, env));
+  }
+}
