@@ -1,5 +1,8 @@
 package io.github.nameko4j.cli;
 
+import io.github.nameko4j.events.EventDispatcher;
+import io.github.nameko4j.events.EventSubscriber;
+import io.github.nameko4j.events.HandlerType;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.NamekoException;
 import io.github.nameko4j.rpc.NamekoRpcClient;
@@ -22,6 +25,10 @@ import java.util.concurrent.CountDownLatch;
  * {@code nameko-cli call SERVICE METHOD [ARGS_JSON] [--kwargs JSON] [--timeout SECONDS] [--amqp URI]}
  * <br>
  * {@code nameko-cli serve echo [--amqp URI] [--max-workers N]}
+ * <br>
+ * {@code nameko-cli dispatch SOURCE EVENT_TYPE [PAYLOAD_JSON] [--amqp URI]}
+ * <br>
+ * {@code nameko-cli listen SOURCE [EVENT_TYPE...] [--count N] [--timeout SECONDS] [--amqp URI]}
  */
 public final class Main {
   static final int OK = 0;
@@ -35,6 +42,10 @@ public final class Main {
       "usage:\n"
           + "  nameko-cli call SERVICE METHOD [ARGS_JSON] [--kwargs JSON] [--timeout SECONDS] [--amqp URI]\n"
           + "  nameko-cli serve echo [--amqp URI] [--max-workers N]\n"
+          + "  nameko-cli dispatch SOURCE EVENT_TYPE [PAYLOAD_JSON] [--amqp URI]\n"
+          + "  nameko-cli listen SOURCE [EVENT_TYPE...] [--count N] [--timeout SECONDS] [--amqp URI]\n"
+          + "listen prints each event as a JSON line; EVENT_TYPE defaults to '#' (all), '*' and '#' are\n"
+          + "wildcards; it hears copies on a private queue, taking no event from the services.\n"
           + "The broker is --amqp, else $AMQP_URI, else amqp://guest:guest@localhost:5672; nameko's\n"
           + "forms work: pyamqp://user:pass@host:5672//, several nodes separated by ';'.\n"
           + "Exit codes: 0 ok, 1 remote error, 2 unknown service, 3 timeout, 4 broker unreachable, 64 usage.";
@@ -50,6 +61,8 @@ public final class Main {
     String amqp = System.getenv("AMQP_URI");
     String kwargs = "{}";
     Duration timeout = NamekoRpcClient.DEFAULT_CALL_TIMEOUT;
+    boolean timeoutGiven = false;
+    int count = 0;
     int maxWorkers = NamekoRpcServer.DEFAULT_MAX_WORKERS;
     try {
       for (int i = 0; i < argv.length; i++) {
@@ -67,6 +80,15 @@ public final class Main {
               throw new IllegalArgumentException("--timeout must be a number of seconds between 0 and 86400, was '" + text + "'");
             }
             timeout = Duration.ofNanos((long) (seconds * 1e9));
+            timeoutGiven = true;
+            break;
+          case "--count":
+            String countText = value(argv, ++i, "--count");
+            double c = number("--count", countText);
+            if (c != Math.rint(c) || c < 1 || c > Integer.MAX_VALUE) {
+              throw new IllegalArgumentException("--count must be a whole number of events from 1, was '" + countText + "'");
+            }
+            count = (int) c;
             break;
           case "--max-workers":
             String workers = value(argv, ++i, "--max-workers");
@@ -91,7 +113,10 @@ public final class Main {
         amqp = "amqp://guest:guest@localhost:5672";
       }
       if (positional.isEmpty()) {
-        throw new IllegalArgumentException("a command is needed: call or serve");
+        throw new IllegalArgumentException("a command is needed: call, serve, dispatch or listen");
+      }
+      if (count > 0 && !positional.get(0).equals("listen")) {
+        throw new IllegalArgumentException("--count is an option of listen");
       }
       switch (positional.get(0)) {
         case "call":
@@ -112,8 +137,27 @@ public final class Main {
           }
           NamekoRpcServer.builder().uri(amqp);
           return serveEcho(amqp, maxWorkers, err);
+        case "dispatch":
+          if (positional.size() < 3 || positional.size() > 4) {
+            throw new IllegalArgumentException("dispatch takes SOURCE EVENT_TYPE [PAYLOAD_JSON], e.g. dispatch products"
+                + " product_updated '{\"id\": 42}' (quote the JSON as one argument)");
+          }
+          Object payload = positional.size() == 4 ? parseJson("PAYLOAD_JSON", positional.get(3)) : null;
+          EventDispatcher.builder().uri(amqp).source(positional.get(1)); // usage errors before connecting
+          return EventCommands.dispatch(amqp, positional.get(1), positional.get(2), payload, err);
+        case "listen":
+          if (positional.size() < 2) {
+            throw new IllegalArgumentException("listen needs SOURCE, e.g. listen products product_updated");
+          }
+          List<String> types = positional.size() == 2 ? List.of("#") : positional.subList(2, positional.size());
+          EventSubscriber.Builder check = EventSubscriber.builder().uri(amqp).service(EventCommands.LISTENER);
+          types.forEach(type -> check.on(positional.get(1), type, HandlerType.BROADCAST, false, false, "listen", event -> { }));
+          if (timeoutGiven && count == 0) {
+            throw new IllegalArgumentException("listen --timeout needs --count: how many events to wait for");
+          }
+          return EventCommands.listen(amqp, positional.get(1), types, count, timeoutGiven ? timeout : null, out, err);
         default:
-          throw new IllegalArgumentException("unknown command '" + positional.get(0) + "': call or serve");
+          throw new IllegalArgumentException("unknown command '" + positional.get(0) + "': call, serve, dispatch or listen");
       }
     } catch (IllegalArgumentException e) {
       err.println("error: " + e.getMessage());

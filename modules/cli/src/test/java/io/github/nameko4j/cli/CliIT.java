@@ -134,6 +134,54 @@ class CliIT {
   }
 
   @Test
+  void listenPrintsEachDispatchedEventAsAJsonLine() throws Exception {
+    String source = "cli_src_" + Long.toHexString(System.nanoTime());
+    Path out = Files.createTempFile("nameko-cli-listen", ".out");
+    Path err = Files.createTempFile("nameko-cli-listen", ".err");
+    Process listener = new ProcessBuilder(java(), "-jar", JAR.toString(), "listen", source, "product_updated", "product_deleted",
+        "--count", "2", "--timeout", "60", "--amqp", amqp).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (!Files.readString(err).contains("listening to " + source)) {
+        assertThat(listener.isAlive()).as("listener died: %s", Files.readString(err)).isTrue();
+        assertThat(System.nanoTime()).as("listener did not start").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      Result first = cli("dispatch", source, "product_updated", "{\"id\": 42, \"name\": \"caf\u00e9\"}");
+      assertThat(first.exit()).as(first.err()).isZero();
+      assertThat(first.err()).isEqualTo("dispatched " + source + ".product_updated");
+      assertThat(cli("dispatch", source, "not_listened_to", "1").exit()).isZero();
+      assertThat(cli("dispatch", source, "product_deleted").exit()).isZero(); // no payload: null
+      assertThat(listener.waitFor(60, TimeUnit.SECONDS)).as("listener exits after --count events").isTrue();
+      assertThat(listener.exitValue()).as(Files.readString(err)).isZero();
+      List<String> lines = Files.readAllLines(out);
+      assertThat(lines).containsExactly(
+          "{\"source\":\"" + source + "\",\"type\":\"product_updated\",\"payload\":{\"id\":42,\"name\":\"caf\\u00E9\"},"
+              + "\"context\":{},\"call_id_stack\":[],\"redelivered\":false}",
+          "{\"source\":\"" + source + "\",\"type\":\"product_deleted\",\"payload\":null,"
+              + "\"context\":{},\"call_id_stack\":[],\"redelivered\":false}");
+    } finally {
+      listener.destroyForcibly();
+    }
+  }
+
+  @Test
+  void eventCommandsRefuseBadUsageInOneLine() throws Exception {
+    Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+    cases.put(List.of("dispatch", "products"), "dispatch takes SOURCE EVENT_TYPE [PAYLOAD_JSON]");
+    cases.put(List.of("dispatch", "products", "product_updated", "{\"id\":"), "PAYLOAD_JSON is not valid JSON");
+    cases.put(List.of("dispatch", "no.dots", "product_updated"), "source 'no.dots' is not a valid nameko name");
+    cases.put(List.of("listen"), "listen needs SOURCE");
+    cases.put(List.of("listen", "products", "--timeout", "5"), "listen --timeout needs --count");
+    cases.put(List.of("call", "echo_java", "echo", "--count", "2"), "--count is an option of listen");
+    for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+      Result r = cli(c.getKey().toArray(new String[0]));
+      assertThat(r.exit()).as("%s: %s", c.getKey(), r.err()).isEqualTo(Main.USAGE);
+      assertThat(r.err()).as("%s", c.getKey()).startsWith("error: ").contains(c.getValue()).doesNotContain("\tat ");
+    }
+  }
+
+  @Test
   void serveStopsCleanlyOnSigterm() throws Exception {
     Path log = Files.createTempFile("nameko-cli-serve2", ".log");
     Process second = new ProcessBuilder(java(), "-jar", JAR.toString(), "serve", "echo", "--amqp", amqp)

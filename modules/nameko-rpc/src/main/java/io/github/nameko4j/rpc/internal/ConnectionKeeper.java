@@ -222,6 +222,10 @@ public final class ConnectionKeeper implements AutoCloseable {
         if (reason instanceof AMQP.Connection.Close) {
           return "the broker refused the connection: " + ((AMQP.Connection.Close) reason).getReplyText();
         }
+        if (reason instanceof AMQP.Channel.Close) {
+          // e.g. a queue another peer declared with other flags: PRECONDITION_FAILED - inequivalent arg ...
+          return "the broker refused to set up: " + ((AMQP.Channel.Close) reason).getReplyText();
+        }
       }
       if (t instanceof ConnectException) {
         return "connection refused (is the broker running on that host and port?)";

@@ -15,12 +15,21 @@ public final class Futures {
    * @throws NamekoException when interrupted (the interrupt flag is kept) or the failure is checked
    */
   public static <T> T await(CompletableFuture<T> future) {
+    return await(future, "a reply");
+  }
+
+  /**
+   * {@link #await(CompletableFuture)}, naming what was awaited when interrupted.
+   *
+   * @param waitingFor e.g. "the broker's confirm"
+   */
+  public static <T> T await(CompletableFuture<T> future, String waitingFor) {
     try {
       return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       future.cancel(false);
-      throw new NamekoException("interrupted while waiting for a reply", e);
+      throw new NamekoException("interrupted while waiting for " + waitingFor, e);
     } catch (ExecutionException e) {
       throw unwrap(e.getCause());
     }

@@ -156,6 +156,24 @@ public final class Json {
     return untag(tree, 0);
   }
 
+  /**
+   * The charset a message's {@code content_encoding} names, as Python's codec names go ({@code
+   * latin-1}, {@code utf_8} are not all Java aliases); UTF-8 when absent or unknown.
+   */
+  public static Charset charset(String encoding) {
+    if (encoding == null || encoding.isBlank()) {
+      return StandardCharsets.UTF_8;
+    }
+    for (String name : new String[] {encoding.trim(), encoding.trim().replace("-", "").replace("_", "")}) {
+      try {
+        return Charset.forName(name);
+      } catch (IllegalArgumentException e) {
+        // try the next spelling
+      }
+    }
+    return StandardCharsets.UTF_8;
+  }
+
   /** Converts a decoded value to a Java type, e.g. a record or {@code List<Integer>}. */
   public static Object convert(Object value, Type type) {
     if (type == Object.class || type == void.class || type == Void.class) {

@@ -3,7 +3,6 @@ package io.github.nameko4j.rpc.internal;
 import com.rabbitmq.client.AMQP;
 import io.github.nameko4j.rpc.CodecException;
 import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -36,17 +35,6 @@ final class Replies {
 
   /** The body's charset; Python codec names ("latin-1", "utf_8") are not all Java aliases. */
   static Charset charsetOf(AMQP.BasicProperties props) {
-    String encoding = props.getContentEncoding();
-    if (encoding == null || encoding.isBlank()) {
-      return StandardCharsets.UTF_8;
-    }
-    for (String name : new String[] {encoding.trim(), encoding.trim().replace("-", "").replace("_", "")}) {
-      try {
-        return Charset.forName(name);
-      } catch (IllegalArgumentException e) {
-        // try the next spelling
-      }
-    }
-    return StandardCharsets.UTF_8;
+    return Json.charset(props.getContentEncoding());
   }
 }

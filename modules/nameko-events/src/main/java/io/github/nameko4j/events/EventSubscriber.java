@@ -1,0 +1,281 @@
+package io.github.nameko4j.events;
+
+import io.github.nameko4j.cachetools.CacheControl;
+import io.github.nameko4j.events.internal.EventNames;
+import io.github.nameko4j.events.internal.SubscriberCore;
+import io.github.nameko4j.events.internal.Subscription;
+import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Json;
+import io.github.nameko4j.rpc.internal.Names;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Handles nameko events in a Java service: the {@link EventHandler} methods of an object, and
+ * listeners registered in code, each with nameko's queue (so Java and Python replicas of one
+ * service share the work), handler type, reliable delivery and requeue-on-error.
+ *
+ * <pre>{@code
+ * try (EventSubscriber events = EventSubscriber.builder()
+ *     .uri("amqp://guest:guest@localhost:5672")
+ *     .service("stock", new StockHandlers())                    // its @EventHandler methods
+ *     .on("orders", "order_cancelled", event -> restock(event.payload()))
+ *     .start()) { ... }
+ * }</pre>
+ *
+ * <p>Each event is acked once its handler returns (at-least-once: after a crash the broker
+ * redelivers it, so handlers should be idempotent). Handlers run on up to {@code maxWorkers}
+ * threads at once, each in the event's {@link io.github.nameko4j.rpc.RpcContext}; the object
+ * must be thread-safe. Reconnects by itself as {@link NamekoRpcClient} does.
+ */
+public final class EventSubscriber implements AutoCloseable {
+  /** Default handler concurrency and prefetch (nameko's {@code max_workers}). */
+  public static final int DEFAULT_MAX_WORKERS = 10;
+
+  private final SubscriberCore core;
+  private final String description;
+
+  private EventSubscriber(Builder b) {
+    this.description = "EventSubscriber{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
+    this.core = new SubscriberCore(b.uri, b.service, b.subscriptions, b.maxWorkers, b.connectTimeout, b.heartbeat);
+  }
+
+  /**
+   * A builder; {@link Builder#start()} connects and starts consuming.
+   *
+   * @return a builder with every default
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** @return the names of the queues consumed now (a broadcast queue's changes on reconnection) */
+  public List<String> queues() {
+    return core.queues();
+  }
+
+  /** @return true while connected and consuming */
+  public boolean isConnected() {
+    return core.connected();
+  }
+
+  /**
+   * Stops consuming, lets running handlers finish (up to {@code grace}), then disconnects;
+   * events cut short go back to their queue.
+   *
+   * @param grace how long running handlers may take
+   */
+  public void stop(Duration grace) {
+    core.stop(Objects.requireNonNull(grace, "grace"));
+  }
+
+  /** {@link #stop(Duration)} with 10 seconds' grace. */
+  @Override
+  public void close() {
+    core.close();
+  }
+
+  @Override
+  public String toString() {
+    return description;
+  }
+
+  /** Builds an {@link EventSubscriber}. Not thread-safe. */
+  public static final class Builder {
+    private String uri = "amqp://guest:guest@localhost:5672";
+    private String service;
+    private int maxWorkers = DEFAULT_MAX_WORKERS;
+    private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
+    private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
+    private final List<Subscription> subscriptions = new ArrayList<>();
+    private int invalidations;
+
+    private Builder() {}
+
+    /**
+     * The broker, as for {@link NamekoRpcClient.Builder#uri}.
+     *
+     * @param uri the broker URI
+     * @return this builder
+     */
+    public Builder uri(String uri) {
+      BrokerUri.parse(uri);
+      this.uri = uri;
+      return this;
+    }
+
+    /**
+     * The handling service's name (part of its queue names) and, optionally, objects with
+     * {@link EventHandler} methods.
+     *
+     * @param name the service's nameko name
+     * @param handlers objects whose {@link EventHandler} methods handle events
+     * @return this builder
+     * @throws IllegalArgumentException a handler method is not public, takes other than one
+     *     parameter, or asks for a reliable broadcast without an identifier
+     */
+    public Builder service(String name, Object... handlers) {
+      this.service = Names.require("service", name);
+      for (Object handler : handlers) {
+        Objects.requireNonNull(handler, "handler must not be null");
+        int found = 0;
+        for (Method m : handler.getClass().getMethods()) {
+          EventHandler h = m.getAnnotation(EventHandler.class);
+          if (h == null || Modifier.isStatic(m.getModifiers())) {
+            continue;
+          }
+          if (m.getParameterCount() != 1) {
+            throw new IllegalArgumentException("@EventHandler " + handler.getClass().getSimpleName() + "." + m.getName()
+                + " must take one parameter: the payload, or the Event");
+          }
+          m.setAccessible(true);
+          subscriptions.add(new Subscription(Names.require("@EventHandler source", h.source()),
+              EventNames.eventType("@EventHandler eventType", h.eventType()), h.handlerType(), h.reliableDelivery(), h.requeueOnError(),
+              name, Names.snakeCase(m.getName()), h.broadcastIdentifier(), invoker(handler, m)));
+          found++;
+        }
+        if (found == 0) {
+          throw new IllegalArgumentException(handler.getClass().getName() + " has no public method annotated with @EventHandler");
+        }
+      }
+      return this;
+    }
+
+    private static Subscription.Handler invoker(Object target, Method m) {
+      Type parameter = m.getGenericParameterTypes()[0];
+      boolean wantsEvent = m.getParameterTypes()[0] == Event.class;
+      return event -> {
+        Object argument = wantsEvent ? event : Json.convert(event.payload(), parameter);
+        try {
+          m.invoke(target, argument);
+        } catch (InvocationTargetException e) {
+          throw e.getCause();
+        }
+      };
+    }
+
+    /**
+     * A SERVICE_POOL, reliable handler registered in code, named {@code on_<eventType>} in its queue.
+     *
+     * @param source the dispatching service
+     * @param eventType the event type (topic wildcards allowed)
+     * @param listener the handler
+     * @return this builder
+     */
+    public Builder on(String source, String eventType, EventListener listener) {
+      EventNames.eventType("eventType", eventType);
+      return on(source, eventType, HandlerType.SERVICE_POOL, true, false, "on_" + eventType.replaceAll("[^A-Za-z0-9_]", "_"), listener);
+    }
+
+    /**
+     * A handler registered in code, with every option of {@link EventHandler}.
+     *
+     * @param source the dispatching service
+     * @param eventType the event type (topic wildcards allowed)
+     * @param type who handles each event
+     * @param reliableDelivery whether the queue outlives the handler
+     * @param requeueOnError whether a failed event goes back to the queue
+     * @param method the handler's name in its queue (as a Python method name would be)
+     * @param listener the handler
+     * @return this builder
+     */
+    public Builder on(String source, String eventType, HandlerType type, boolean reliableDelivery, boolean requeueOnError,
+        String method, EventListener listener) {
+      requireService();
+      Objects.requireNonNull(listener, "listener must not be null");
+      subscriptions.add(new Subscription(Names.require("source", source), EventNames.eventType("eventType", eventType),
+          Objects.requireNonNull(type, "type"), reliableDelivery, requeueOnError, service, Names.require("method", method), null,
+          listener::onEvent));
+      return this;
+    }
+
+    /**
+     * Drops cached replies when {@code source} dispatches {@code eventType}: the entries {@code
+     * invalidation} names, in {@code cache}'s store, so for every replica at once with a shared
+     * store (and its near caches). Every instance hears the event (an unreliable BROADCAST
+     * handler), so in-process stores are cleared too.
+     *
+     * @param cache a caching proxy ({@code CacheControl.of(typedProxy)} for a typed one)
+     * @param source the service that owns the data
+     * @param eventType the event that says it changed
+     * @param invalidation what to drop
+     * @return this builder
+     */
+    public Builder invalidate(CacheControl cache, String source, String eventType, CacheInvalidation invalidation) {
+      Objects.requireNonNull(cache, "cache must not be null");
+      Objects.requireNonNull(invalidation, "invalidation must not be null");
+      return on(source, eventType, HandlerType.BROADCAST, false, false, "invalidate_cache_" + (++invalidations),
+          event -> invalidation.apply(cache, event).join());
+    }
+
+    /**
+     * Handlers run at once, and the prefetch. Default 10.
+     *
+     * @param maxWorkers from 1 to 10000
+     * @return this builder
+     */
+    public Builder maxWorkers(int maxWorkers) {
+      if (maxWorkers < 1 || maxWorkers > 10_000) {
+        throw new IllegalArgumentException("maxWorkers must be between 1 and 10000, was " + maxWorkers);
+      }
+      this.maxWorkers = maxWorkers;
+      return this;
+    }
+
+    /**
+     * How long connecting may take. Default 10 s.
+     *
+     * @param connectTimeout positive
+     * @return this builder
+     */
+    public Builder connectTimeout(Duration connectTimeout) {
+      if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
+        throw new IllegalArgumentException("connectTimeout must be positive, was " + connectTimeout);
+      }
+      this.connectTimeout = connectTimeout;
+      return this;
+    }
+
+    /**
+     * The AMQP heartbeat. Default 10 s.
+     *
+     * @param heartbeat between 1 s and 1 h
+     * @return this builder
+     */
+    public Builder heartbeat(Duration heartbeat) {
+      if (heartbeat == null || heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
+        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
+      }
+      this.heartbeat = heartbeat;
+      return this;
+    }
+
+    private void requireService() {
+      if (service == null) {
+        throw new IllegalStateException("service(name) must be set first: it names the handlers' queues");
+      }
+    }
+
+    /**
+     * Connects, declares the exchanges and queues, and starts consuming.
+     *
+     * @return the running subscriber
+     * @throws IllegalStateException no service or no handler
+     * @throws io.github.nameko4j.rpc.TransportException the broker cannot be reached
+     */
+    public EventSubscriber start() {
+      requireService();
+      if (subscriptions.isEmpty()) {
+        throw new IllegalStateException("no event handler: give objects with @EventHandler methods, or on(...)/invalidate(...)");
+      }
+      return new EventSubscriber(this);
+    }
+  }
+}

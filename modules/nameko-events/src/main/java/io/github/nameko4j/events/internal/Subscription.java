@@ -1,0 +1,78 @@
+package io.github.nameko4j.events.internal;
+
+import io.github.nameko4j.events.Event;
+import io.github.nameko4j.events.HandlerType;
+import java.util.UUID;
+
+/**
+ * One event handler: what it listens to, how its queue is named and declared (EVENTS.md §1.2), and
+ * what runs per event.
+ */
+public final class Subscription {
+  /** Runs the handler for one event. */
+  @FunctionalInterface
+  public interface Handler {
+    void handle(Event event) throws Throwable;
+  }
+
+  final String source;
+  final String eventType;
+  final HandlerType type;
+  final boolean reliable;
+  final boolean requeueOnError;
+  final String service;
+  final String method;
+  final String broadcastIdentifier; // null: a new random one per connection
+  final Handler handler;
+
+  /**
+   * @throws IllegalArgumentException a reliable broadcast without a stable identifier (nameko refuses it too)
+   */
+  public Subscription(String source, String eventType, HandlerType type, boolean reliable, boolean requeueOnError,
+      String service, String method, String broadcastIdentifier, Handler handler) {
+    this.source = source;
+    this.eventType = eventType;
+    this.type = type;
+    this.reliable = reliable;
+    this.requeueOnError = requeueOnError;
+    this.service = service;
+    this.method = method;
+    this.broadcastIdentifier = broadcastIdentifier == null || broadcastIdentifier.isEmpty() ? null : broadcastIdentifier;
+    this.handler = handler;
+    if (type == HandlerType.BROADCAST && reliable && this.broadcastIdentifier == null) {
+      throw new IllegalArgumentException(service + "." + method + ": a reliable BROADCAST handler needs a stable broadcastIdentifier"
+          + " (a random one per start would leave a durable queue behind at every restart); nameko refuses it too");
+    }
+    EventNames.queue(queue().name(), toString()); // the longest form: a broadcast's carries 32 more characters
+  }
+
+  /** The events exchange of the source service. */
+  String exchange() {
+    return source + ".events";
+  }
+
+  /** The queue for this handler on one connection, as nameko names and declares it. */
+  QueueSpec queue() {
+    String base = "evt-" + source + "-" + eventType;
+    switch (type) {
+      case SINGLETON:
+        return new QueueSpec(base, true, false, !reliable);
+      case BROADCAST:
+        if (broadcastIdentifier == null) {
+          // a new instance identity on every start: exclusive, gone with its connection
+          return new QueueSpec(base + "--" + service + "." + method + "-" + UUID.randomUUID().toString().replace("-", ""), true, true, true);
+        }
+        return new QueueSpec(base + "--" + service + "." + method + "-" + broadcastIdentifier, true, false, !reliable);
+      default:
+        return new QueueSpec(base + "--" + service + "." + method, true, false, !reliable);
+    }
+  }
+
+  /** A queue declaration; no arguments, ever. */
+  record QueueSpec(String name, boolean durable, boolean exclusive, boolean autoDelete) {}
+
+  @Override
+  public String toString() {
+    return service + "." + method + " <- " + source + "." + eventType + " (" + type + (reliable ? ", reliable" : "") + ")";
+  }
+}
