@@ -24,14 +24,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * 16 threads x 5,000 calls over 200 arguments, two methods and two services, through two replicas
+ * 16 threads x 2,000 calls over 200 arguments, two methods and two services, through two replicas
  * sharing Redis: every reply matches its own call, and CacheFirst asked the service at most once
  * per key within the ttl.
  */
 @ExtendWith(TestServicesExtension.class)
 class LoadIT {
   static final int THREADS = 16;
-  static final int CALLS = 5_000;
+  static final int CALLS = 2_000;
   static final int KEYS = 200;
 
   /** One replica: its own RPC client, its own Lettuce client. */

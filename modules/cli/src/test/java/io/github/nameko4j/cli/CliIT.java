@@ -2,14 +2,18 @@ package io.github.nameko4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
+import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +52,7 @@ class CliIT {
     if (server != null && server.isAlive()) {
       server.destroyForcibly();
     }
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqp, "echo_java");
+    Queues.deleteServiceQueues(amqp, "echo_java");
   }
 
   private static String java() {
@@ -67,6 +71,22 @@ class CliIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("cli finished").isTrue();
     return new Result(p.exitValue(), Files.readString(out.toPath(), StandardCharsets.UTF_8).trim(),
         Files.readString(err.toPath(), StandardCharsets.UTF_8).trim());
+  }
+
+  /**
+   * Main.run in this JVM, for cases decided before anything connects (argument parsing): the same
+   * code the jar runs, without a JVM start per case.
+   */
+  private static Result inProcess(String... args) {
+    List<String> command = new ArrayList<>(List.of(args));
+    if (!command.contains("--amqp")) {
+      command.addAll(List.of("--amqp", amqp));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = Main.run(command.toArray(new String[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Result(exit, out.toString(StandardCharsets.UTF_8).trim(), err.toString(StandardCharsets.UTF_8).trim());
   }
 
   @Test
@@ -101,7 +121,7 @@ class CliIT {
 
   @Test
   void badUsageExitsWith64NamingWhatIsWrongInOneLine() throws Exception {
-    Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+    Map<List<String>, String> cases = new LinkedHashMap<>();
     cases.put(List.of("call", "echo_java"), "call needs SERVICE and METHOD");
     cases.put(List.of("call", "echo_java", "echo", "[1,"), "ARGS_JSON is not valid JSON: Unexpected end-of-input");
     cases.put(List.of("call", "echo_java", "echo", "--timeout", "abc"), "--timeout must be a number, was 'abc'");
@@ -110,12 +130,12 @@ class CliIT {
     cases.put(List.of("call", "echo_java", "echo", "--amqp", "http://localhost:15672"), "unsupported scheme 'http'");
     cases.put(List.of("call", "echo_java", "echo", "--amqp", "amqp://guest:s3cr#t@localhost"), "must be percent-encoded");
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-      Result r = cli(c.getKey().toArray(new String[0]));
+      Result r = inProcess(c.getKey().toArray(new String[0]));
       assertThat(r.exit()).as("%s", c.getKey()).isEqualTo(Main.USAGE);
       assertThat(r.err()).as("%s", c.getKey()).startsWith("error: ").contains(c.getValue())
           .doesNotContain("Source: REDACTED", "Exception", "\tat ", "s3cr");
     }
-    Result help = cli("--help");
+    Result help = cli("--help"); // one through the jar: the packaged entry point reads its arguments
     assertThat(help.exit()).isZero();
     assertThat(help.out()).contains("usage:", "pyamqp://");
   }
@@ -167,7 +187,7 @@ class CliIT {
 
   @Test
   void eventCommandsRefuseBadUsageInOneLine() throws Exception {
-    Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+    Map<List<String>, String> cases = new LinkedHashMap<>();
     cases.put(List.of("dispatch", "products"), "dispatch takes SOURCE EVENT_TYPE [PAYLOAD_JSON]");
     cases.put(List.of("dispatch", "products", "product_updated", "{\"id\":"), "PAYLOAD_JSON is not valid JSON");
     cases.put(List.of("dispatch", "no.dots", "product_updated"), "source 'no.dots' is not a valid nameko name");
@@ -175,7 +195,7 @@ class CliIT {
     cases.put(List.of("listen", "products", "--timeout", "5"), "listen --timeout needs --count");
     cases.put(List.of("call", "echo_java", "echo", "--count", "2"), "--count is an option of listen");
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-      Result r = cli(c.getKey().toArray(new String[0]));
+      Result r = inProcess(c.getKey().toArray(new String[0]));
       assertThat(r.exit()).as("%s: %s", c.getKey(), r.err()).isEqualTo(Main.USAGE);
       assertThat(r.err()).as("%s", c.getKey()).startsWith("error: ").contains(c.getValue()).doesNotContain("\tat ");
     }
