@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +27,7 @@ class DemoIT {
   }
 
   private static Map<String, Demo.Row> firstPerReplica(List<Demo.Row> rows) {
-    Map<String, Demo.Row> first = new java.util.LinkedHashMap<>();
+    Map<String, Demo.Row> first = new LinkedHashMap<>();
     rows.forEach(r -> first.putIfAbsent(r.replica(), r));
     return first;
   }
@@ -36,11 +37,16 @@ class DemoIT {
     assertThat(step(report, 1, "do_something")).isNotEmpty().allMatch(r -> r.source().equals("service"));
     assertThat(step(report, 1, "do_something").stream().map(Demo.Row::replica).distinct()).containsExactlyInAnyOrder("A", "B");
     // slow service: answered from the cache after the 500 ms failover timeout, not after 3 s
-    assertThat(step(report, 2, "do_something")).hasSize(2).allSatisfy(r -> {
+    List<Demo.Row> slow = step(report, 2, "do_something");
+    assertThat(slow).hasSize(2).allSatisfy(r -> {
       assertThat(r.source()).isEqualTo("cache");
       assertThat(r.because()).contains("no answer within 500 ms"); // the failover timer, not the 2 s call timeout
-      assertThat(r.millis()).isGreaterThanOrEqualTo(450L); // it waited for the service first
+      assertThat(r.millis()).isLessThan(2000L);
     });
+    // The first call on each replica waited for the service first. A second call on the same replica
+    // (the broker does not always alternate) joins the call still in flight, which already failed
+    // over: it may answer at once.
+    assertThat(firstPerReplica(slow).values()).allSatisfy(r -> assertThat(r.millis()).isGreaterThanOrEqualTo(450L));
     assertThat(step(report, 2, "lookup")).allMatch(r -> r.source().equals("cache"));
     // stopped service: cached arguments still answered, a new one fails after the call timeout
     List<Demo.Row> stopped = step(report, 3, "do_something");
