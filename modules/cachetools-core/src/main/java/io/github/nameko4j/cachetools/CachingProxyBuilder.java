@@ -1,11 +1,16 @@
 package io.github.nameko4j.cachetools;
 
 import io.github.nameko4j.cachetools.internal.CachingAnnotations;
+import io.github.nameko4j.cachetools.internal.CacheInstrumentation;
 import io.github.nameko4j.cachetools.internal.CachingInvoker;
+import io.github.nameko4j.cachetools.internal.ObservationCacheInstrumentation;
+import io.github.nameko4j.cachetools.observation.CacheObservationConvention;
+import io.github.nameko4j.cachetools.observation.DefaultCacheObservationConvention;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.TypedProxies;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.lang.reflect.Type;
@@ -51,6 +56,9 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Duration leaseTtl;
   Duration leaseWait;
   final List<CacheEventListener> listeners = new ArrayList<>();
+  // Object, not Micrometer types: the builders load without micrometer-observation.
+  private Object observationRegistry;
+  private Object observationConvention;
 
   CachingProxyBuilder(NamekoRpcClient client) {
     this.client = Objects.requireNonNull(client, "client must not be null");
@@ -143,6 +151,33 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return self();
   }
 
+  /**
+   * Observes every call with Micrometer's Observation API: observation {@code nameko.cache} (see
+   * {@link DefaultCacheObservationConvention}), tagged with where the reply came from (hit, miss,
+   * service, fallback) and why the cache answered for the service. With a tracing handler it is a
+   * span, child of the caller's current one, and the rpc call it makes (if any) is its child, on
+   * whatever thread makes it. Off by default. Needs {@code io.micrometer:micrometer-observation}.
+   * Give the client the same registry to see the rpc calls too.
+   *
+   * @param registry the registry the handlers are registered with
+   * @return this builder
+   */
+  public B observationRegistry(ObservationRegistry registry) {
+    this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+    return self();
+  }
+
+  /**
+   * Replaces the names and tags of call observations. Needs {@link #observationRegistry}.
+   *
+   * @param convention the convention
+   * @return this builder
+   */
+  public B observationConvention(CacheObservationConvention convention) {
+    this.observationConvention = Objects.requireNonNull(convention, "convention must not be null");
+    return self();
+  }
+
   /** A cache lookup or lease request slower than this counts as a miss (or a granted lease). Default 250 ms. */
   public B storeTimeout(Duration storeTimeout) {
     if (storeTimeout == null || storeTimeout.isNegative() || storeTimeout.isZero()) {
@@ -156,6 +191,9 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     if (serviceName == null) {
       throw new IllegalStateException("service must be set: call service(name) before build()");
     }
+    if (observationConvention != null && observationRegistry == null) {
+      throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
+    }
     checkOptionsApply(mode, "default policy", defaultPolicy);
     methodPolicies.forEach((method, policy) -> checkOptionsApply(mode, "policy of " + method, policy));
     return new CachingInvoker(new CachingInvoker.Settings(mode, client, serviceName,
@@ -164,7 +202,9 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         defaultPolicy, methodPolicies, clock,
         scheduler != null ? scheduler : client.scheduler(),
         executor != null ? executor : ForkJoinPool.commonPool(),
-        storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners)));
+        storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners),
+        observationRegistry == null ? CacheInstrumentation.NONE
+            : ObservationCacheInstrumentation.of(observationRegistry, observationConvention)));
   }
 
   /** An option the proxy would silently ignore is a mistake: say so at build time. */

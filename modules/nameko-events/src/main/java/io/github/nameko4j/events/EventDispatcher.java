@@ -14,12 +14,19 @@ import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ConnectionKeeper;
 import io.github.nameko4j.rpc.internal.Futures;
 import io.github.nameko4j.rpc.internal.Headers;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.ObservationInstrumentation;
 import io.github.nameko4j.rpc.internal.Publisher;
+import io.github.nameko4j.rpc.observation.DefaultNamekoSendConvention;
+import io.github.nameko4j.rpc.observation.NamekoObservation;
+import io.github.nameko4j.rpc.observation.NamekoSendConvention;
+import io.micrometer.observation.ObservationRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -56,6 +63,7 @@ public final class EventDispatcher implements AutoCloseable {
   private final ConnectionKeeper keeper;
   private final Publisher publisher;
   private final ScheduledThreadPoolExecutor timer;
+  private final Instrumentation instrumentation;
   private final String description;
   private volatile Connection ready; // the connection whose exchange is declared
 
@@ -65,6 +73,8 @@ public final class EventDispatcher implements AutoCloseable {
     this.contextData = Map.copyOf(b.contextData);
     this.confirmTimeout = b.confirmTimeout;
     this.maxMessageSize = b.maxMessageSize;
+    this.instrumentation = b.observationRegistry == null ? Instrumentation.NONE
+        : ObservationInstrumentation.of(b.observationRegistry, b.observationConvention, null);
     this.description = "EventDispatcher{source=" + source + ", uri=" + BrokerUri.redact(b.uri) + "}";
     this.timer = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "nameko4j-events-timeouts-" + source);
@@ -153,6 +163,11 @@ public final class EventDispatcher implements AutoCloseable {
           + body.length + " bytes, over the maximum message size of " + maxMessageSize + " bytes"));
     }
     CompletableFuture<Void> confirmed = new CompletableFuture<>();
+    // Before the headers go out: a tracing handler writes the trace context into them.
+    Instrumentation.Observed observed = instrumentation.eventDispatch(headers, source, eventType);
+    if (observed != Instrumentation.Observed.NONE) {
+      confirmed.whenComplete((v, e) -> observed.stop(e));
+    }
     AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
         .contentType(EventCodec.CONTENT_TYPE)
         .contentEncoding("utf-8")
@@ -251,8 +266,36 @@ public final class EventDispatcher implements AutoCloseable {
     private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
     private int maxMessageSize = NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE;
     private final Map<String, Object> contextData = new LinkedHashMap<>();
+    // Object, not Micrometer types: the builder loads without micrometer-observation.
+    private Object observationRegistry;
+    private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * Observes every dispatch ({@link NamekoObservation#EVENT_DISPATCH}): with a tracing handler
+     * registered, each is a span, child of the current one, and its trace context travels in the
+     * event's {@code nameko.traceparent} header. Off by default (no header added). Needs {@code
+     * io.micrometer:micrometer-observation}.
+     *
+     * @param registry the registry the handlers are registered with
+     * @return this builder
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * Replaces the names and tags of dispatch observations ({@link DefaultNamekoSendConvention}).
+     *
+     * @param convention the convention
+     * @return this builder
+     */
+    public Builder observationConvention(NamekoSendConvention convention) {
+      this.observationConvention = Objects.requireNonNull(convention, "convention must not be null");
+      return this;
+    }
 
     /**
      * The broker, as for {@link NamekoRpcClient.Builder#uri}.
@@ -363,6 +406,9 @@ public final class EventDispatcher implements AutoCloseable {
     public EventDispatcher build() {
       if (source == null) {
         throw new IllegalStateException("source(name) must be set: events go to <source>.events");
+      }
+      if (observationConvention != null && observationRegistry == null) {
+        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
       }
       return new EventDispatcher(this);
     }

@@ -6,8 +6,14 @@ import io.github.nameko4j.events.internal.SubscriberCore;
 import io.github.nameko4j.events.internal.Subscription;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Json;
 import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.ObservationInstrumentation;
+import io.github.nameko4j.rpc.observation.DefaultNamekoReceiveConvention;
+import io.github.nameko4j.rpc.observation.NamekoObservation;
+import io.github.nameko4j.rpc.observation.NamekoReceiveConvention;
+import io.micrometer.observation.ObservationRegistry;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -44,7 +50,9 @@ public final class EventSubscriber implements AutoCloseable {
 
   private EventSubscriber(Builder b) {
     this.description = "EventSubscriber{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
-    this.core = new SubscriberCore(b.uri, b.service, b.subscriptions, b.maxWorkers, b.connectTimeout, b.heartbeat);
+    this.core = new SubscriberCore(b.uri, b.service, b.subscriptions, b.maxWorkers, b.connectTimeout, b.heartbeat,
+        b.observationRegistry == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(b.observationRegistry, null, b.observationConvention));
   }
 
   /**
@@ -96,8 +104,36 @@ public final class EventSubscriber implements AutoCloseable {
     private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
     private final List<Subscription> subscriptions = new ArrayList<>();
     private int invalidations;
+    // Object, not Micrometer types: the builder loads without micrometer-observation.
+    private Object observationRegistry;
+    private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * Observes every event handled ({@link NamekoObservation#EVENT_HANDLER}): with a tracing
+     * handler registered, each is a span continuing the dispatcher's trace from the event's
+     * {@code nameko.traceparent} header, current while the handler runs. Off by default. Needs
+     * {@code io.micrometer:micrometer-observation}.
+     *
+     * @param registry the registry the handlers are registered with
+     * @return this builder
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * Replaces the names and tags of handling observations ({@link DefaultNamekoReceiveConvention}).
+     *
+     * @param convention the convention
+     * @return this builder
+     */
+    public Builder observationConvention(NamekoReceiveConvention convention) {
+      this.observationConvention = Objects.requireNonNull(convention, "convention must not be null");
+      return this;
+    }
 
     /**
      * The broker, as for {@link NamekoRpcClient.Builder#uri}.
@@ -272,6 +308,9 @@ public final class EventSubscriber implements AutoCloseable {
      */
     public EventSubscriber start() {
       requireService();
+      if (observationConvention != null && observationRegistry == null) {
+        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
+      }
       if (subscriptions.isEmpty()) {
         throw new IllegalStateException("no event handler: give objects with @EventHandler methods, or on(...)/invalidate(...)");
       }

@@ -12,6 +12,7 @@ import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import io.lettuce.core.RedisClient;
@@ -152,6 +153,7 @@ class EventInvalidationIT {
       }
     } finally {
       redisClient.shutdown();
+      Queues.deleteServiceQueues(services.amqpUri(), productsService);
     }
   }
 

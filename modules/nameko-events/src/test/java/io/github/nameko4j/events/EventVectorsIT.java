@@ -9,6 +9,7 @@ import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.rpc.internal.Json;
+import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.nio.charset.StandardCharsets;
@@ -52,6 +53,7 @@ class EventVectorsIT {
   @AfterAll
   static void disconnect() throws Exception {
     raw.close();
+    Queues.deleteServiceQueues(uri, "evsrc_" + SUFFIX, "evsrc7_" + SUFFIX, "evrpc_" + SUFFIX);
   }
 
   private static AMQP.BasicProperties propertiesOf(Map<String, Object> message) {

@@ -4,9 +4,15 @@ import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ClientCore;
 import io.github.nameko4j.rpc.internal.Futures;
 import io.github.nameko4j.rpc.internal.Headers;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Json;
 import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.ObservationInstrumentation;
 import io.github.nameko4j.rpc.internal.TypedProxies;
+import io.github.nameko4j.rpc.observation.DefaultNamekoSendConvention;
+import io.github.nameko4j.rpc.observation.NamekoObservation;
+import io.github.nameko4j.rpc.observation.NamekoSendConvention;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,7 +74,9 @@ public final class NamekoRpcClient implements AutoCloseable {
     this.description =
         "NamekoRpcClient{uri=" + BrokerUri.redact(builder.uri) + ", caller=" + builder.callerName + "}";
     this.core = new ClientCore(builder.uri, builder.callerName, builder.contextData, builder.connectTimeout,
-        builder.heartbeat, builder.maxMessageSize);
+        builder.heartbeat, builder.maxMessageSize,
+        builder.observationRegistry == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(builder.observationRegistry, builder.observationConvention, null));
   }
 
   /**
@@ -211,8 +219,39 @@ public final class NamekoRpcClient implements AutoCloseable {
     private Duration heartbeat = DEFAULT_HEARTBEAT;
     private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private final Map<String, Object> contextData = new LinkedHashMap<>();
+    // Object, not Micrometer types: the builder loads without micrometer-observation.
+    private Object observationRegistry;
+    private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * Observes every call with Micrometer's Observation API ({@link NamekoObservation#RPC_CLIENT}):
+     * with a tracing handler registered (OpenTelemetry or Brave through Micrometer Tracing), each
+     * call is a span, child of the current one, and its trace context travels in the request's
+     * {@code nameko.traceparent} header, which Python nameko services read and pass on. Without
+     * it (the default) nothing is observed and no header is added. Needs {@code
+     * io.micrometer:micrometer-observation} on the class path.
+     *
+     * @param registry the registry the handlers are registered with
+     * @return this builder
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * Replaces the names and tags of call observations ({@link DefaultNamekoSendConvention} by
+     * default). Needs {@link #observationRegistry}.
+     *
+     * @param convention the convention
+     * @return this builder
+     */
+    public Builder observationConvention(NamekoSendConvention convention) {
+      this.observationConvention = Objects.requireNonNull(convention, "convention must not be null");
+      return this;
+    }
 
     /**
      * The broker, as nameko's {@code AMQP_URI}: {@code amqp://user:pass@host:5672/vhost}, {@code
@@ -303,6 +342,9 @@ public final class NamekoRpcClient implements AutoCloseable {
      * @throws TransportException the broker cannot be reached
      */
     public NamekoRpcClient build() {
+      if (observationConvention != null && observationRegistry == null) {
+        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
+      }
       return new NamekoRpcClient(this);
     }
   }

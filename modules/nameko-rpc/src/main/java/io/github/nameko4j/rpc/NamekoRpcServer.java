@@ -1,8 +1,14 @@
 package io.github.nameko4j.rpc;
 
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.rpc.internal.ObservationInstrumentation;
 import io.github.nameko4j.rpc.internal.ServerCore;
+import io.github.nameko4j.rpc.observation.DefaultNamekoReceiveConvention;
+import io.github.nameko4j.rpc.observation.NamekoObservation;
+import io.github.nameko4j.rpc.observation.NamekoReceiveConvention;
+import io.micrometer.observation.ObservationRegistry;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -42,7 +48,9 @@ public final class NamekoRpcServer implements AutoCloseable {
 
   private NamekoRpcServer(Builder b) {
     this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
-    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout, b.heartbeat, b.maxMessageSize);
+    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout, b.heartbeat, b.maxMessageSize,
+        b.observationRegistry == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(b.observationRegistry, null, b.observationConvention));
   }
 
   /**
@@ -92,6 +100,9 @@ public final class NamekoRpcServer implements AutoCloseable {
     private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
     private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
     private int maxMessageSize = NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE;
+    // Object, not Micrometer types: the builder loads without micrometer-observation.
+    private Object observationRegistry;
+    private Object observationConvention;
 
     private Builder() {}
 
@@ -155,6 +166,33 @@ public final class NamekoRpcServer implements AutoCloseable {
     }
 
     /**
+     * Observes every request handled ({@link NamekoObservation#RPC_SERVER}): with a tracing
+     * handler registered, each is a span continuing the caller's trace from its {@code
+     * nameko.traceparent} header (a Java or a Python caller's), current while the method runs, so
+     * the calls and events it makes are its children. Off by default. Needs {@code
+     * io.micrometer:micrometer-observation} on the class path.
+     *
+     * @param registry the registry the handlers are registered with
+     * @return this builder
+     */
+    public Builder observationRegistry(ObservationRegistry registry) {
+      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      return this;
+    }
+
+    /**
+     * Replaces the names and tags of request observations ({@link DefaultNamekoReceiveConvention}
+     * by default). Needs {@link #observationRegistry}.
+     *
+     * @param convention the convention
+     * @return this builder
+     */
+    public Builder observationConvention(NamekoReceiveConvention convention) {
+      this.observationConvention = Objects.requireNonNull(convention, "convention must not be null");
+      return this;
+    }
+
+    /**
      * Connects, declares the queue and starts consuming.
      *
      * @throws IllegalStateException no service was given
@@ -164,6 +202,9 @@ public final class NamekoRpcServer implements AutoCloseable {
     public NamekoRpcServer start() {
       if (service == null) {
         throw new IllegalStateException("service(name, handler) must be set before start()");
+      }
+      if (observationConvention != null && observationRegistry == null) {
+        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
       }
       return new NamekoRpcServer(this);
     }

@@ -15,8 +15,11 @@ import io.github.nameko4j.springextra.OwnClient;
 import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
+import io.github.nameko4j.testsupport.TestTracing;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.observation.ObservationRegistry;
+import io.opentelemetry.sdk.trace.data.SpanData;
 import io.lettuce.core.RedisClient;
 import java.time.Duration;
 import java.util.HashMap;
@@ -154,6 +157,42 @@ class StarterIT {
     @Bean
     MeterRegistry meterRegistry() {
       return new SimpleMeterRegistry();
+    }
+  }
+
+  /** The application's observation registry, with tracing. */
+  @Configuration(proxyBeanMethods = false)
+  static class WithTracing {
+    @Bean(destroyMethod = "close")
+    TestTracing tracing() {
+      return new TestTracing();
+    }
+
+    @Bean
+    ObservationRegistry observationRegistry(TestTracing tracing) {
+      return tracing.registry();
+    }
+  }
+
+  @Test
+  void callsRequestsAndCachingProxiesAreTracedWithTheApplicationsObservationRegistry() {
+    Inventory target = new Inventory();
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(inventory, target).start();
+        ConfigurableApplicationContext app = start(properties(), WithTracing.class)) {
+      TestTracing tracing = app.getBean(TestTracing.class);
+      assertThat(app.getBean(TestApp.GreeterClient.class).hello("ann")).isEqualTo("hello ann");
+      app.getBean(TestApp.InventoryClient.class).stamp("kiwi");
+      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spans().size() >= 4);
+      Map<String, SpanData> byName = new HashMap<>();
+      tracing.spans().forEach(s -> byName.put(s.getName(), s));
+      SpanData send = byName.get(greeter + ".hello send");
+      SpanData process = byName.get(greeter + ".hello process");
+      assertThat(send).isNotNull();
+      assertThat(process).isNotNull();
+      assertThat(process.getParentSpanId()).isEqualTo(send.getSpanId()); // the hosted service continued the client's trace
+      SpanData cache = byName.get(inventory + ".stamp cache");
+      assertThat(cache).isNotNull();
+      assertThat(byName.get(inventory + ".stamp send").getParentSpanId()).isEqualTo(cache.getSpanId());
     }
   }
 

@@ -34,7 +34,7 @@ public final class CachingInvoker {
   public record Settings(Mode mode, NamekoRpcClient client, String service, CacheStore store, ValueCodec codec,
       CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
       Executor executor, Duration storeTimeout, Duration storeWriteTimeout, Duration leaseTtl, Duration leaseWait,
-      CacheEventListener listener) {}
+      CacheEventListener listener, CacheInstrumentation instrumentation) {}
 
   private final Mode mode;
   private final NamekoRpcClient client;
@@ -45,9 +45,11 @@ public final class CachingInvoker {
   private final StoreAccess store;
   private final CachedStrategy cached;
   private final CacheFirstStrategy cacheFirst;
+  private final CacheInstrumentation instrumentation;
 
   public CachingInvoker(Settings s) {
     this.mode = s.mode();
+    this.instrumentation = s.instrumentation();
     this.client = s.client();
     this.service = s.service();
     this.defaultPolicy = s.defaultPolicy();
@@ -96,8 +98,13 @@ public final class CachingInvoker {
     } catch (CodecException e) {
       return CompletableFuture.failedFuture(new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
     }
-    CallRequest request = new CallRequest(method, args, kwargs, key, policy, context);
-    return mode == Mode.CACHED ? cached.call(request) : cacheFirst.call(request);
+    CacheInstrumentation.Observed observed = instrumentation.start(service, method, mode);
+    CallRequest request = new CallRequest(method, args, kwargs, key, policy, context, observed);
+    CompletableFuture<CachedReply> reply = mode == Mode.CACHED ? cached.call(request) : cacheFirst.call(request);
+    if (observed != CacheInstrumentation.Observed.NONE) {
+      reply.whenComplete(observed::stop);
+    }
+    return reply;
   }
 
   private String key(String method, List<?> args, Map<String, ?> kwargs, CachePolicy policy, RpcContext context) {

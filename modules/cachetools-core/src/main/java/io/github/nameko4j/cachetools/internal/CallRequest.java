@@ -9,6 +9,10 @@ import java.util.Map;
  * One call through a caching proxy, as it was made: the caller's {@link RpcContext} is captured
  * here, on the caller's thread, so the RPC made later on another thread carries it on.
  *
+ * The caller's observation travels along too, so that the RPC is its child on any thread.
+ *
  * @param context the caller's context, or null outside a service method
+ * @param observed the call's observation (NONE when not observed)
  */
-record CallRequest(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy, RpcContext context) {}
+record CallRequest(String method, List<?> args, Map<String, ?> kwargs, String key, CachePolicy policy, RpcContext context,
+    CacheInstrumentation.Observed observed) {}

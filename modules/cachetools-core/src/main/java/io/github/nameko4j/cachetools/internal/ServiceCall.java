@@ -1,6 +1,7 @@
 package io.github.nameko4j.cachetools.internal;
 
 import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import java.util.concurrent.CompletableFuture;
 
 /** The RPC behind a cached call, made in the caller's context on whatever thread runs it. */
@@ -19,7 +20,7 @@ final class ServiceCall {
   CompletableFuture<Object> call(CallRequest r) {
     long start = System.nanoTime();
     CompletableFuture<Object> call;
-    try {
+    try (Instrumentation.Scope scope = r.observed().openScope()) {
       call = r.context() == null
           ? client.callAsync(service, r.method(), r.args(), r.kwargs())
           : r.context().callWith(() -> client.callAsync(service, r.method(), r.args(), r.kwargs()));

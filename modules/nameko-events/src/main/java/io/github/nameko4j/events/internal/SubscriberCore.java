@@ -12,6 +12,7 @@ import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ConnectionKeeper;
 import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Ids;
+import io.github.nameko4j.rpc.internal.Instrumentation;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -40,14 +41,16 @@ public final class SubscriberCore implements AutoCloseable {
   private final int maxWorkers;
   private final ThreadPoolExecutor workers;
   private final ConnectionKeeper keeper;
+  private final Instrumentation instrumentation;
   private final List<String> queues = new ArrayList<>(); // of the current connection
   private final List<String> consumerTags = new ArrayList<>(); // guarded by queues
   private volatile Channel channel;
   private volatile boolean stopping;
 
   public SubscriberCore(String uri, String service, List<Subscription> subscriptions, int maxWorkers, Duration connectTimeout,
-      Duration heartbeat) {
+      Duration heartbeat, Instrumentation instrumentation) {
     this.service = service;
+    this.instrumentation = instrumentation;
     this.subscriptions = List.copyOf(subscriptions);
     this.maxWorkers = maxWorkers;
     AtomicInteger threads = new AtomicInteger();
@@ -160,7 +163,10 @@ public final class SubscriberCore implements AutoCloseable {
     List<String> stack = Headers.extend(incomingStack, s.service + "." + s.method + "." + Ids.uuid());
     RpcContext rpcContext = RpcContext.of(s.service, s.method, stack, context);
     Event event = new Event(s.source, envelope.getRoutingKey(), decoded.payload(), rpcContext, envelope.isRedeliver());
-    try {
+    // Continues the dispatcher's trace (nameko.traceparent), current while the handler runs.
+    Instrumentation.Observed observed = instrumentation.eventHandling(props.getHeaders(), s.source, envelope.getRoutingKey(),
+        s.service, s.method);
+    try (Instrumentation.Scope scope = observed.openScope()) {
       rpcContext.callWith(() -> {
         try {
           s.handler.handle(event);
@@ -171,9 +177,11 @@ public final class SubscriberCore implements AutoCloseable {
         }
         return null;
       });
+      observed.stop(null);
       settle(ch, envelope.getDeliveryTag(), false);
     } catch (Exception e) {
       Throwable cause = e instanceof HandlerError ? e.getCause() : e;
+      observed.stop(cause);
       if (stopping && (cause instanceof InterruptedException || Thread.currentThread().isInterrupted())) {
         LOG.info("{}: interrupted by shutdown; the event goes back to the queue", s);
         return; // unacked: redelivered

@@ -21,6 +21,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,12 +46,14 @@ public final class ClientCore implements AutoCloseable {
   private final Map<String, Call> pending = new ConcurrentHashMap<>();
   private final ConnectionKeeper keeper;
   private final Publisher publisher;
+  private final Instrumentation instrumentation;
   private volatile ReplyQueue replies; // of the current connection; null while reconnecting
   private volatile boolean closed;
 
   public ClientCore(String uri, String callerName, Map<String, Object> contextData, Duration connectTimeout,
-      Duration heartbeat, int maxMessageSize) {
+      Duration heartbeat, int maxMessageSize, Instrumentation instrumentation) {
     this.callerName = callerName;
+    this.instrumentation = instrumentation;
     this.contextData = Map.copyOf(contextData);
     this.maxMessageSize = maxMessageSize;
     ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
@@ -123,12 +126,20 @@ public final class ClientCore implements AutoCloseable {
       return CompletableFuture.failedFuture(new CodecException("cannot call " + service + "." + method + ": the request is "
           + body.length + " bytes, over the maximum message size of " + maxMessageSize + " bytes"));
     }
+    String correlationId = Ids.uuid();
+    // Before the headers go out: a tracing handler writes the trace context into them.
+    Instrumentation.Observed observed = instrumentation.rpcCall(headers, service, method, correlationId);
     if (replies == null) {
       // Fail fast while reconnecting, so callers (and the caching proxies) can fall back at once.
-      return CompletableFuture.failedFuture(new TransportException(
-          "cannot call " + service + "." + method + ": not connected to broker " + keeper.broker() + " (reconnecting)"));
+      TransportException down = new TransportException(
+          "cannot call " + service + "." + method + ": not connected to broker " + keeper.broker() + " (reconnecting)");
+      observed.stop(down);
+      return CompletableFuture.failedFuture(down);
     }
-    Call call = new Call(service, method, body, headers, timeout);
+    Call call = new Call(correlationId, service, method, body, headers, timeout);
+    if (observed != Instrumentation.Observed.NONE) {
+      call.future.whenComplete((result, error) -> observed.stop(error));
+    }
     pending.put(call.correlationId, call);
     call.timeoutTask = timer.schedule(() -> fail(call, new RpcTimeoutException(service, method, timeout)),
         timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -145,7 +156,7 @@ public final class ClientCore implements AutoCloseable {
 
   /** One request in flight. */
   private final class Call implements Publisher.Outgoing {
-    final String correlationId = Ids.uuid();
+    final String correlationId;
     final String service;
     final String method;
     final byte[] body;
@@ -154,7 +165,8 @@ public final class ClientCore implements AutoCloseable {
     final CompletableFuture<Object> future = new CompletableFuture<>();
     volatile ScheduledFuture<?> timeoutTask;
 
-    Call(String service, String method, byte[] body, Map<String, Object> headers, Duration timeout) {
+    Call(String correlationId, String service, String method, byte[] body, Map<String, Object> headers, Duration timeout) {
+      this.correlationId = correlationId;
       this.service = service;
       this.method = method;
       this.body = body;
@@ -233,7 +245,7 @@ public final class ClientCore implements AutoCloseable {
     }
   }
 
-  private void failAll(java.util.function.Supplier<NamekoException> error) {
+  private void failAll(Supplier<NamekoException> error) {
     for (Call call : new ArrayList<>(pending.values())) {
       fail(call, error.get());
     }

@@ -45,14 +45,16 @@ public final class ServerCore implements AutoCloseable {
   private final ThreadPoolExecutor workers;
   private final ConnectionKeeper keeper;
   private final Publisher publisher;
+  private final Instrumentation instrumentation;
   private volatile Channel consumeChannel;
   private volatile String consumerTag;
   private volatile boolean stopping;
   private volatile boolean stopped;
 
   public ServerCore(String uri, String service, Object handler, int maxWorkers, Duration connectTimeout,
-      Duration heartbeat, int maxMessageSize) {
+      Duration heartbeat, int maxMessageSize, Instrumentation instrumentation) {
     this.service = service;
+    this.instrumentation = instrumentation;
     this.methods = new ServiceMethods(handler);
     this.maxWorkers = maxWorkers;
     this.maxMessageSize = maxMessageSize;
@@ -142,15 +144,20 @@ public final class ServerCore implements AutoCloseable {
   private void handle(Channel channel, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
     String routingKey = envelope.getRoutingKey();
     String method = routingKey.substring(routingKey.lastIndexOf('.') + 1);
-    byte[] reply;
-    try {
-      reply = answer(method, props, body);
+    // Continues the caller's trace (nameko.traceparent), current while the method runs.
+    Instrumentation.Observed observed = instrumentation.rpcRequest(props.getHeaders(), service, method, props.getCorrelationId());
+    Answer answer;
+    try (Instrumentation.Scope scope = observed.openScope()) {
+      answer = answer(method, props, body);
     } catch (InterruptedException e) {
       // Cut short by stop(): no reply and no ack, so the broker redelivers the request to
       // another replica (or to us once restarted), as it does for nameko.
       LOG.info("{}.{} interrupted by shutdown; the request goes back to the queue", service, method);
+      observed.stop(e);
       return;
     }
+    observed.stop(answer.raised);
+    byte[] reply = answer.reply;
     if (reply.length > maxMessageSize) {
       reply = Json.encodeReply(null, Errors.errorObject("ReplyTooLargeError", "nameko4j.ReplyTooLargeError", List.of(),
           "the reply of " + service + "." + method + " is " + reply.length + " bytes, over the maximum message size of "
@@ -160,8 +167,15 @@ public final class ServerCore implements AutoCloseable {
     sendReply(channel, envelope.getDeliveryTag(), props, reply, method);
   }
 
+  /** A reply body, and what the method raised (null when it returned). */
+  private record Answer(byte[] reply, Throwable raised) {
+    static Answer of(byte[] reply) {
+      return new Answer(reply, null);
+    }
+  }
+
   /** The reply body for a request: its result, or nameko's error object. */
-  private byte[] answer(String method, AMQP.BasicProperties props, byte[] body) throws InterruptedException {
+  private Answer answer(String method, AMQP.BasicProperties props, byte[] body) throws InterruptedException {
     Invocation invocation;
     try {
       invocation = decode(method, props, body);
@@ -170,7 +184,7 @@ public final class ServerCore implements AutoCloseable {
       if (!(e instanceof MethodNotFoundException)) {
         LOG.debug("{}.{} rejected a request: {}", service, method, e.getMessage());
       }
-      return Json.encodeReply(null, Errors.errorObject(e.excType(), e.excPath(), e.excArgs(), e.value()));
+      return new Answer(Json.encodeReply(null, Errors.errorObject(e.excType(), e.excPath(), e.excArgs(), e.value())), e);
     }
     Object result;
     try {
@@ -182,13 +196,13 @@ public final class ServerCore implements AutoCloseable {
       LOG.debug("{}.{} raised {}", service, method, t.toString());
       // Whatever the method raised, a downstream RemoteError included, is reported as nameko's
       // serialize() does: a downstream error re-raised here becomes RemoteError.
-      return Json.encodeReply(null, Errors.toErrorObject(t));
+      return new Answer(Json.encodeReply(null, Errors.toErrorObject(t)), t);
     }
     try {
-      return Json.encodeReply(result, null);
+      return Answer.of(Json.encodeReply(result, null));
     } catch (CodecException e) {
-      return Json.encodeReply(null, Errors.errorObject("UnserializableValueError",
-          "nameko.exceptions.UnserializableValueError", List.of(), "Unserializable value: `" + String.valueOf(result) + "`"));
+      return new Answer(Json.encodeReply(null, Errors.errorObject("UnserializableValueError",
+          "nameko.exceptions.UnserializableValueError", List.of(), "Unserializable value: `" + String.valueOf(result) + "`")), e);
     }
   }
 

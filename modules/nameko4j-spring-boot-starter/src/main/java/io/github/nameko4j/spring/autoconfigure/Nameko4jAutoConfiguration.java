@@ -6,6 +6,7 @@ import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.spring.Nameko4jProperties;
 import java.util.Map;
+import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -73,16 +74,18 @@ public class Nameko4jAutoConfiguration {
   }
 
   /**
-   * The RPC client every injected client shares.
+   * The RPC client every injected client shares; traced and timed with the application's {@code
+   * ObservationRegistry} when there is one.
    *
    * @param properties the bound properties
    * @param env the environment
+   * @param beans where to find an {@code ObservationRegistry}
    * @return the client, closed with the context (before the store)
    */
   @Bean(destroyMethod = "close")
   @ConditionalOnMissingBean(NamekoRpcClient.class)
   @DependsOn(STORE_BEAN)
-  public NamekoRpcClient nameko4jRpcClient(Nameko4jProperties properties, Environment env) {
+  public NamekoRpcClient nameko4jRpcClient(Nameko4jProperties properties, Environment env, BeanFactory beans) {
     Nameko4jProperties.Client c = properties.getClient();
     NamekoRpcClient.Builder b = NamekoRpcClient.builder()
         .uri(amqpUri(properties, env))
@@ -97,6 +100,7 @@ public class Nameko4jAutoConfiguration {
     for (Map.Entry<String, String> e : c.getContextData().entrySet()) {
       b.contextData(e.getKey(), e.getValue());
     }
+    Observations.apply(beans, b);
     return b.build();
   }
 

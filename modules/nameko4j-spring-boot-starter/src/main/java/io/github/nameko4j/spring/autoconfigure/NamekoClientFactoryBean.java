@@ -64,6 +64,7 @@ public class NamekoClientFactoryBean implements FactoryBean<Object>, BeanFactory
       builder.policy(e.getKey(), e.getValue());
     }
     beanFactory.getBeanProvider(CacheEventListener.class).orderedStream().forEach(builder::listener);
+    Observations.apply(beanFactory, builder);
     return resolved.mode() == Caching.Mode.CACHED
         ? ((CachedRpcProxy.Builder) builder).build(api)
         : ((CacheFirstRpcProxy.Builder) builder).build(api);

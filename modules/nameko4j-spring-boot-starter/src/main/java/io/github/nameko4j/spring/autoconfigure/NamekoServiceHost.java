@@ -62,14 +62,15 @@ public class NamekoServiceHost implements SmartLifecycle, ApplicationListener<Ap
           continue;
         }
         String name = environment.resolveRequiredPlaceholders(annotation.value());
-        servers.add(NamekoRpcServer.builder()
+        NamekoRpcServer.Builder server = NamekoRpcServer.builder()
             .uri(amqpUri)
             .service(name, bean)
             .maxWorkers(maxWorkers(name, annotation))
             .heartbeat(properties.getAmqp().getHeartbeat())
             .connectTimeout(properties.getAmqp().getConnectTimeout())
-            .maxMessageSize((int) properties.getAmqp().getMaxMessageSize().toBytes())
-            .start());
+            .maxMessageSize((int) properties.getAmqp().getMaxMessageSize().toBytes());
+        Observations.apply(context, server);
+        servers.add(server.start());
       }
     }
   }
