@@ -3,6 +3,7 @@ package io.github.nameko4j.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.nameko4j.examples.Demo;
+import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.io.ByteArrayOutputStream;
@@ -104,7 +105,7 @@ class DemoIT {
   @Test
   void theJarSaysWhatIsWrongInOneLineWhenTheBrokerCannotBeReached() throws Exception {
     Path jar = Path.of("..", "modules", "examples", "target", "nameko-demo.jar");
-    int closedPort = io.github.nameko4j.testsupport.RedisServerProcess.freePort();
+    int closedPort = RedisServerProcess.freePort();
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar.toString(),
         "--amqp", "amqp://guest:guest@127.0.0.1:" + closedPort).redirectErrorStream(true);
     Process p = pb.start();
@@ -121,7 +122,7 @@ class DemoIT {
 
   @Test
   void aRedisThatCannotBeReachedIsSaidAndNotClaimedShared(TestServices services) throws Exception {
-    int closedPort = io.github.nameko4j.testsupport.RedisServerProcess.freePort();
+    int closedPort = RedisServerProcess.freePort();
     ByteArrayOutputStream text = new ByteArrayOutputStream();
     Demo.Report report = Demo.run(services.amqpUri(), "redis://127.0.0.1:" + closedPort, new PrintStream(text, true, StandardCharsets.UTF_8));
     assertThat(report.sharedCache()).isFalse();

@@ -1,6 +1,8 @@
 package io.github.nameko4j.it;
 
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.Queues;
+import io.lettuce.core.RedisClient;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,11 +58,11 @@ final class Fixture {
   }
 
   static void deleteQueues(String amqp, String... services) {
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqp, services);
+    Queues.deleteServiceQueues(amqp, services);
   }
 
   static void deleteKeys(String redisUri, String pattern) {
-    io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redisUri);
+    RedisClient client = RedisClient.create(redisUri);
     try (var c = client.connect()) {
       List<String> keys = c.sync().keys(pattern);
       if (!keys.isEmpty()) {

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.io.Output;
 import io.github.nameko4j.cachetools.CachedRpcProxy;
+import io.github.nameko4j.cachetools.KryoValueCodec;
 import io.github.nameko4j.cachetools.internal.CacheKeys;
 import io.github.nameko4j.cachetools.internal.Entry;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
@@ -18,8 +19,11 @@ import io.github.nameko4j.testsupport.TestServicesExtension;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,14 +51,14 @@ class HostileStoreIT {
         RedisCacheStore store = RedisCacheStore.builder(ns).uri(services.redisUri()).commandTimeout(Duration.ofSeconds(2)).build();
         StatefulRedisConnection<byte[], byte[]> redis = lettuce.connect(ByteArrayCodec.INSTANCE)) {
       CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(target.name).store(store).build();
-      byte[] key = ("nameko4j:" + ns + ":" + io.github.nameko4j.cachetools.KryoValueCodec.create().id() + ":" + CacheKeys.derive(target.name, "echo", List.of("victim"), Map.of()))
+      byte[] key = ("nameko4j:" + ns + ":" + KryoValueCodec.create().id() + ":" + CacheKeys.derive(target.name, "echo", List.of("victim"), Map.of()))
           .getBytes(StandardCharsets.UTF_8);
 
       Map<String, Object> reply = new LinkedHashMap<>();
       for (int i = 0; i < 50; i++) {
-        reply.put("k" + i, new java.util.ArrayList<>(List.of(i, "v" + i)));
+        reply.put("k" + i, new ArrayList<>(List.of(i, "v" + i)));
       }
-      byte[] valid = Entry.wrap(Long.MAX_VALUE, io.github.nameko4j.cachetools.KryoValueCodec.create().encode(reply));
+      byte[] valid = Entry.wrap(Long.MAX_VALUE, KryoValueCodec.create().encode(reply));
       byte[] random = new byte[300];
       new Random(7).nextBytes(random);
       byte[] huge = new byte[17 * 1024 * 1024]; // over the codec's 16 MiB limit
@@ -148,8 +152,8 @@ class HostileStoreIT {
   }
 
   private static boolean loaded(String name) throws Throwable {
-    var lookup = java.lang.invoke.MethodHandles.privateLookupIn(ClassLoader.class, java.lang.invoke.MethodHandles.lookup());
-    var find = lookup.findVirtual(ClassLoader.class, "findLoadedClass", java.lang.invoke.MethodType.methodType(Class.class, String.class));
+    var lookup = MethodHandles.privateLookupIn(ClassLoader.class, MethodHandles.lookup());
+    var find = lookup.findVirtual(ClassLoader.class, "findLoadedClass", MethodType.methodType(Class.class, String.class));
     return find.invoke(HostileStoreIT.class.getClassLoader(), name) != null;
   }
 }

@@ -2,6 +2,7 @@ package io.github.nameko4j.it;
 
 import io.github.nameko4j.cachetools.CachedReply;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -31,6 +32,6 @@ final class LoadTally {
 
   @Override
   public String toString() {
-    return new java.util.TreeMap<>(counts) + " worst ms " + new java.util.TreeMap<>(worstMillis);
+    return new TreeMap<>(counts) + " worst ms " + new TreeMap<>(worstMillis);
   }
 }

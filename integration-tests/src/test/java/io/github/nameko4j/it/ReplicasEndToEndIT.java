@@ -3,6 +3,7 @@ package io.github.nameko4j.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.rabbitmq.client.ConnectionFactory;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CachedReply;
@@ -10,6 +11,7 @@ import io.github.nameko4j.cachetools.CachedRpcProxy;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.Rpc;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.testsupport.TestServices;
@@ -138,7 +140,7 @@ class ReplicasEndToEndIT {
   }
 
   private void deleteQueues() throws Exception {
-    com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+    ConnectionFactory f = new ConnectionFactory();
     f.setUri(amqp);
     try (var c = f.newConnection(); var ch = c.createChannel()) {
       ch.queueDelete("rpc-" + inventoryName);
@@ -234,7 +236,7 @@ class ReplicasEndToEndIT {
     try {
       call("stock", "never-seen");
       throw new AssertionError("expected an error");
-    } catch (io.github.nameko4j.rpc.RemoteServiceException e) {
+    } catch (RemoteServiceException e) {
       assertThat(e.excType()).isEqualTo("RpcTimeoutException");
     }
     assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isBetween(1900L, 10_000L); // waited for the call timeout
@@ -275,7 +277,7 @@ class ReplicasEndToEndIT {
       assertThat(stack.get(2).toString()).startsWith(s2 + ".hop.");
       assertThat(stack.get(3).toString()).startsWith(s3 + ".hop.");
     } finally {
-      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      ConnectionFactory f = new ConnectionFactory();
       f.setUri(amqp);
       try (var c = f.newConnection(); var ch = c.createChannel()) {
         for (String s : List.of(s1, s2, s3)) {

@@ -15,6 +15,7 @@ import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcTimeoutException;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +39,7 @@ class RoguePeersIT {
   private static void rogue(Channel ch, String queue) throws Exception {
     ch.basicConsume(queue, true, new DefaultConsumer(ch) {
       @Override
-      public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) throws java.io.IOException {
+      public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) throws IOException {
         String method = env.getRoutingKey().substring(env.getRoutingKey().indexOf('.') + 1);
         String corr = props.getCorrelationId();
         switch (method) {
@@ -53,7 +54,7 @@ class RoguePeersIT {
         }
       }
 
-      private void reply(String to, String corr, String body) throws java.io.IOException {
+      private void reply(String to, String corr, String body) throws IOException {
         ch.basicPublish("nameko-rpc", to, false,
             new AMQP.BasicProperties.Builder().contentType("application/json").correlationId(corr).build(),
             body.getBytes(StandardCharsets.UTF_8));

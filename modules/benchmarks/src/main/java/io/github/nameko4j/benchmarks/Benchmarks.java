@@ -1,5 +1,10 @@
 package io.github.nameko4j.benchmarks;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CacheStore;
@@ -12,9 +17,13 @@ import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
+import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +38,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -317,12 +327,12 @@ public final class Benchmarks {
     log("4. value codecs (JMH)");
     Collection<RunResult> results = jmh(CodecBench.class.getSimpleName(), full ? 3 : 2, full ? 5 : 2);
     KryoValueCodec kryo = KryoValueCodec.create();
-    com.fasterxml.jackson.databind.ObjectMapper jackson = new com.fasterxml.jackson.databind.ObjectMapper();
+    ObjectMapper jackson = new ObjectMapper();
     for (String shape : List.of("small", "nested400", "records1000")) {
       Object value = CodecBench.shape(shape);
       int kryoBytes = kryo.encode(value).length;
-      java.io.ByteArrayOutputStream jdk = new java.io.ByteArrayOutputStream();
-      try (java.io.ObjectOutputStream o = new java.io.ObjectOutputStream(jdk)) {
+      ByteArrayOutputStream jdk = new ByteArrayOutputStream();
+      try (ObjectOutputStream o = new ObjectOutputStream(jdk)) {
         o.writeObject(value);
       }
       int jsonBytes = jackson.writeValueAsBytes(value).length;
@@ -352,10 +362,10 @@ public final class Benchmarks {
         proxy.call("echo", "cached");
       }
       // The service hangs: its queue is consumed by something that never replies.
-      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      ConnectionFactory f = new ConnectionFactory();
       f.setUri(amqp);
-      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
-        ch.basicConsume("rpc-" + service, true, new com.rabbitmq.client.DefaultConsumer(ch));
+      try (Connection c = f.newConnection(); Channel ch = c.createChannel()) {
+        ch.basicConsume("rpc-" + service, true, new DefaultConsumer(ch));
         int total = full ? 5000 : 1000;
         int callers = 2; // few, so the row measures timing precision, not 2-core CPU contention
         Stats stats = new Stats(total);
@@ -453,11 +463,11 @@ public final class Benchmarks {
         }
         calls.set(0);
         String key = "k-" + lease;
-        List<java.util.concurrent.CompletableFuture<Object>> all = new ArrayList<>();
+        List<CompletableFuture<Object>> all = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
           all.add(replicas.get(i % 2).callAsync("echo", List.of(key), Map.of()));
         }
-        all.forEach(java.util.concurrent.CompletableFuture::join);
+        all.forEach(CompletableFuture::join);
         int made = calls.get();
         replicas.get(0).invalidateAll().join();
         for (AutoCloseable c : closeMe) {
@@ -515,8 +525,8 @@ public final class Benchmarks {
   private void deleteRedisKeys() {
     RedisClient lettuce = RedisClient.create(redisUri);
     try (StatefulRedisConnection<String, String> c = lettuce.connect()) {
-      io.lettuce.core.ScanArgs match = io.lettuce.core.ScanArgs.Builder.matches("nameko4j:bench-*" + runId + "*").limit(1000);
-      io.lettuce.core.KeyScanCursor<String> cursor = c.sync().scan(match);
+      ScanArgs match = ScanArgs.Builder.matches("nameko4j:bench-*" + runId + "*").limit(1000);
+      KeyScanCursor<String> cursor = c.sync().scan(match);
       while (true) {
         if (!cursor.getKeys().isEmpty()) {
           c.sync().del(cursor.getKeys().toArray(new String[0]));
@@ -533,9 +543,9 @@ public final class Benchmarks {
 
   private void deleteQueue(String queue) {
     try {
-      com.rabbitmq.client.ConnectionFactory f = new com.rabbitmq.client.ConnectionFactory();
+      ConnectionFactory f = new ConnectionFactory();
       f.setUri(amqp);
-      try (com.rabbitmq.client.Connection c = f.newConnection(); com.rabbitmq.client.Channel ch = c.createChannel()) {
+      try (Connection c = f.newConnection(); Channel ch = c.createChannel()) {
         ch.queueDelete(queue);
       }
     } catch (Exception e) {

@@ -8,6 +8,7 @@ import io.github.nameko4j.cachetools.KryoValueCodec;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.Queues;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -61,7 +62,7 @@ public class InProcessHitBench {
   public void tearDown() {
     client.close();
     server.close();
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
+    Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
   }
 
   @Benchmark

@@ -6,6 +6,7 @@ import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
+import io.github.nameko4j.testsupport.Queues;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +65,7 @@ public class NearCacheBench {
     store.delete(key).join();
     client.close();
     server.close();
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
+    Queues.deleteServiceQueues(Benchmarks.amqpUri(), service);
     store.close();
   }
 

@@ -7,6 +7,8 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -51,12 +53,12 @@ final class RawEcho implements AutoCloseable {
     serverConsume = serverConnection.createChannel();
     serverPublish.addConfirmListener(new ConfirmListener() {
       @Override
-      public void handleAck(long seq, boolean multiple) throws java.io.IOException {
+      public void handleAck(long seq, boolean multiple) throws IOException {
         ack(seq, multiple);
       }
 
       @Override
-      public void handleNack(long seq, boolean multiple) throws java.io.IOException {
+      public void handleNack(long seq, boolean multiple) throws IOException {
         ack(seq, multiple);
       }
     });
@@ -88,7 +90,7 @@ final class RawEcho implements AutoCloseable {
     });
   }
 
-  private void ack(long seq, boolean multiple) throws java.io.IOException {
+  private void ack(long seq, boolean multiple) throws IOException {
     if (multiple) {
       ConcurrentNavigableMap<Long, Long> head = toAck.headMap(seq, true);
       for (Long tag : head.values()) {
@@ -111,8 +113,8 @@ final class RawEcho implements AutoCloseable {
         toAck.put(serverPublish.getNextPublishSeqNo(), deliveryTag);
         serverPublish.basicPublish(EXCHANGE, request.getReplyTo(), false, props, reply);
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

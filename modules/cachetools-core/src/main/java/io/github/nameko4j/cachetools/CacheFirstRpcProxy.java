@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools;
 
 import io.github.nameko4j.cachetools.internal.CachingInvoker;
 import io.github.nameko4j.rpc.NamekoRpcClient;
+import java.time.Duration;
 
 /**
  * Answers from the cache when it holds a fresh reply for the same method and arguments;
@@ -46,8 +47,8 @@ public final class CacheFirstRpcProxy extends AbstractCachingProxy {
      * @param lease how long a lease lasts unless released; positive, at most 10 minutes
      * @param maxWait how long the others wait; positive, at most {@code lease}
      */
-    public Builder crossReplicaLease(java.time.Duration lease, java.time.Duration maxWait) {
-      if (lease == null || lease.isNegative() || lease.isZero() || lease.compareTo(java.time.Duration.ofMinutes(10)) > 0) {
+    public Builder crossReplicaLease(Duration lease, Duration maxWait) {
+      if (lease == null || lease.isNegative() || lease.isZero() || lease.compareTo(Duration.ofMinutes(10)) > 0) {
         throw new IllegalArgumentException("crossReplicaLease lease must be positive and at most 10 minutes, was " + lease);
       }
       if (maxWait == null || maxWait.isNegative() || maxWait.isZero() || maxWait.compareTo(lease) > 0) {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An in-process {@link CacheStore}: bounded by entry count, each entry with its own ttl. The
@@ -21,7 +22,7 @@ public final class InMemoryCacheStore implements CacheStore {
 
   private final Cache<String, Stored> cache;
   private final Clock clock;
-  private final java.util.concurrent.ConcurrentHashMap<String, Lease> leases = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
 
   private static final class Stored {
     final byte[] value;

@@ -11,6 +11,8 @@ import io.github.nameko4j.cachetools.internal.SafeKryo;
 import io.github.nameko4j.rpc.CodecException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -19,6 +21,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -59,10 +62,10 @@ public final class KryoValueCodec implements ValueCodec {
     this.maxBytes = b.maxBytes;
     CRC32 crc = new CRC32();
     for (Class<?> c : registered) {
-      crc.update(c.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      crc.update(c.getName().getBytes(StandardCharsets.UTF_8));
     }
     for (String p : allowedPackages) {
-      crc.update(p.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      crc.update(p.getBytes(StandardCharsets.UTF_8));
     }
     // kryo2: lists and maps in our own bounded format
     this.id = "kryo2" + (registered.isEmpty() && allowedPackages.isEmpty() ? "" : "-" + Long.toHexString(crc.getValue()));
@@ -85,7 +88,7 @@ public final class KryoValueCodec implements ValueCodec {
   }
 
   private Kryo newKryo() {
-    Set<String> names = new java.util.HashSet<>();
+    Set<String> names = new HashSet<>();
     for (Class<?> c : registered) {
       names.add(c.getName());
     }
@@ -175,7 +178,7 @@ public final class KryoValueCodec implements ValueCodec {
       }
       return value;
     } catch (KryoException | IllegalArgumentException | IndexOutOfBoundsException | ClassCastException
-        | NegativeArraySizeException | java.time.DateTimeException e) {
+        | NegativeArraySizeException | DateTimeException e) {
       throw new CodecException("cannot decode cached value: " + firstLine(e), e);
     } finally {
       pool.free(kryo);

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -53,7 +54,7 @@ public final class MicrometerCacheMetrics implements CacheEventListener {
 
   @Override
   public void onFallback(String service, String method, FallbackCause cause) {
-    counter("nameko4j.cache.fallbacks", service, method, "cause", cause.name().toLowerCase(java.util.Locale.ROOT)).increment();
+    counter("nameko4j.cache.fallbacks", service, method, "cause", cause.name().toLowerCase(Locale.ROOT)).increment();
   }
 
   @Override

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.Queues;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -82,6 +83,6 @@ public class Backend implements AutoCloseable {
   @Override
   public void close() {
     server.close();
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(amqpUri, name);
+    Queues.deleteServiceQueues(amqpUri, name);
   }
 }

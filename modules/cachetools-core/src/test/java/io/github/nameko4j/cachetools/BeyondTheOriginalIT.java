@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /** Refresh-ahead, invalidation, events and metrics. */
@@ -79,7 +80,7 @@ class BeyondTheOriginalIT extends WithBackend {
   @Test
   void eventsReachListenersAndMicrometer() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> heard = new CopyOnWriteArrayList<>();
     CacheEventListener recorder = new CacheEventListener() {
       @Override
       public void onFallback(String service, String method, FallbackCause cause) {

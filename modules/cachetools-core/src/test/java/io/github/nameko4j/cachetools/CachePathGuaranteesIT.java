@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.testsupport.TestServices;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +62,7 @@ class CachePathGuaranteesIT extends WithBackend {
         .storeTimeout(Duration.ofMillis(100)).build();
     backend.failing = true; // the fallback lookup never answers either: the original error, in bounded time
     assertThat(cached.callAsync("echo", List.of("stuck"), Map.of())).failsWithin(Duration.ofSeconds(10))
-        .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(io.github.nameko4j.rpc.RemoteServiceException.class);
+        .withThrowableOfType(ExecutionException.class).withCauseInstanceOf(RemoteServiceException.class);
   }
 
   @Test
@@ -86,7 +88,7 @@ class CachePathGuaranteesIT extends WithBackend {
     assertThat(as("bob", () -> shared.call("stamp", "shared"))).isEqualTo(sharedAlice);
   }
 
-  private static Object as(String token, java.util.concurrent.Callable<Object> call) throws Exception {
+  private static Object as(String token, Callable<Object> call) throws Exception {
     return RpcContext.of("front", "handler", List.of("front.handler.1"), Map.of("auth_token", token)).callWith(call);
   }
 

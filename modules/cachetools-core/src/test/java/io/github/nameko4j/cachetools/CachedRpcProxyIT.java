@@ -4,19 +4,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Output;
 import io.github.nameko4j.cachetools.internal.CacheKeys;
+import io.github.nameko4j.cachetools.internal.Entry;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
+import io.github.nameko4j.rpc.UnknownServiceException;
 import io.github.nameko4j.testsupport.TestServices;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 
 class CachedRpcProxyIT extends WithBackend {
@@ -67,7 +73,7 @@ class CachedRpcProxyIT extends WithBackend {
     backend.delayMillis = 1000;
     CachedReply slow = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
     assertThat(slow.source()).isEqualTo(CachedReply.Source.CACHE);
-    assertThat(slow.fallbackCause()).containsInstanceOf(java.util.concurrent.TimeoutException.class);
+    assertThat(slow.fallbackCause()).containsInstanceOf(TimeoutException.class);
     // While that RPC is in flight, callers of the key share it; once it ends, the next one calls anew.
     await().atMost(Duration.ofSeconds(10)).until(() -> client.inFlight() == 0);
     backend.delayMillis = 0;
@@ -137,7 +143,7 @@ class CachedRpcProxyIT extends WithBackend {
     assertThatThrownBy(() -> proxy.call("echo", "x")).isInstanceOf(RemoteServiceException.class);
     CachedRpcProxy unknown = CachedRpcProxy.builder(client).service("nobody_home_" + backend.name)
         .defaultPolicy(CachePolicy.custom().fallbackOn(CachePolicy.TRANSPORT_ERRORS).build()).build();
-    assertThatThrownBy(() -> unknown.call("echo", "x")).isInstanceOf(io.github.nameko4j.rpc.UnknownServiceException.class);
+    assertThatThrownBy(() -> unknown.call("echo", "x")).isInstanceOf(UnknownServiceException.class);
   }
 
   @Test
@@ -149,7 +155,7 @@ class CachedRpcProxyIT extends WithBackend {
     List<byte[]> bad = List.of(
         new byte[] {1, 2, 3},                                       // shorter than the header
         new byte[] {1, 0, 0, 0, 0, 0, 0, 0, 0, 99, 98, 97},          // header + junk
-        io.github.nameko4j.cachetools.internal.Entry.wrap(Long.MAX_VALUE, forgedKryo()));
+        Entry.wrap(Long.MAX_VALUE, forgedKryo()));
     for (byte[] entry : bad) {
       store.put(key, entry, null);
       assertThatThrownBy(() -> proxy.call("echo", "poisoned")).isInstanceOf(RemoteServiceException.class);
@@ -160,9 +166,9 @@ class CachedRpcProxyIT extends WithBackend {
   }
 
   private static byte[] forgedKryo() {
-    com.esotericsoftware.kryo.Kryo attacker = new com.esotericsoftware.kryo.Kryo();
+    Kryo attacker = new Kryo();
     attacker.setRegistrationRequired(false);
-    com.esotericsoftware.kryo.io.Output out = new com.esotericsoftware.kryo.io.Output(256, -1);
+    Output out = new Output(256, -1);
     attacker.writeClassAndObject(out, new RecordsInstantiation());
     return out.toBytes();
   }
@@ -207,7 +213,7 @@ class CachedRpcProxyIT extends WithBackend {
     assertThatThrownBy(() -> proxy.call("  ", 1)).isInstanceOf(IllegalArgumentException.class).hasMessage("method must not be blank");
     assertThatThrownBy(() -> proxy.call("echo", 1, new Object()))
         .isInstanceOf(CodecException.class).hasMessageContaining("argument 1 (a value of type java.lang.Object)");
-    Map<String, Object> cyclic = new java.util.HashMap<>();
+    Map<String, Object> cyclic = new HashMap<>();
     cyclic.put("me", cyclic);
     assertThatThrownBy(() -> proxy.call("echo", List.of(cyclic), Map.of()))
         .isInstanceOf(CodecException.class).hasMessageContaining("argument 0").hasMessageContaining("cyclic");

@@ -4,13 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
+import com.esotericsoftware.kryo.serializers.DefaultSerializers;
+import io.github.nameko4j.cachetools.internal.SafeKryo;
 import io.github.nameko4j.rpc.CodecException;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,11 +73,11 @@ class KryoValueCodecTest {
     Output out = new Output(256, -1);
     attacker.writeClassAndObject(out, new RecordsInstantiation());
     byte[] forged = out.toBytes();
-    String text = new String(forged, java.nio.charset.StandardCharsets.ISO_8859_1);
+    String text = new String(forged, StandardCharsets.ISO_8859_1);
     int at = text.indexOf("RecordsInstantiatio");
     assertThat(at).isPositive();
     // Same length, so the payload stays well-formed, now naming a class this JVM never loaded.
-    System.arraycopy("NeverLoadedProbeXYZ".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, forged, at, 19);
+    System.arraycopy("NeverLoadedProbeXYZ".getBytes(StandardCharsets.ISO_8859_1), 0, forged, at, 19);
     System.clearProperty("nameko4j.probe.loaded");
     System.clearProperty("nameko4j.probe.constructed");
 
@@ -84,7 +92,7 @@ class KryoValueCodecTest {
     // The probe works: a permissive Kryo reading the same bytes loads and builds it.
     Kryo permissive = new Kryo();
     permissive.setRegistrationRequired(false);
-    Object built = permissive.readClassAndObject(new com.esotericsoftware.kryo.io.Input(forged));
+    Object built = permissive.readClassAndObject(new Input(forged));
     assertThat(built.getClass().getSimpleName()).isEqualTo("NeverLoadedProbeXYZn");
     assertThat(System.getProperty("nameko4j.probe.loaded")).isEqualTo("true");
     assertThat(System.getProperty("nameko4j.probe.constructed")).isEqualTo("true");
@@ -93,8 +101,8 @@ class KryoValueCodecTest {
   /** True when the application class loader (or Kryo's, the same here) has loaded the class. */
   private static boolean loadedAnywhere(String name) throws Throwable {
     ClassLoader app = KryoValueCodecTest.class.getClassLoader();
-    java.lang.invoke.MethodHandles.Lookup lookup = java.lang.invoke.MethodHandles.privateLookupIn(ClassLoader.class, java.lang.invoke.MethodHandles.lookup());
-    java.lang.invoke.MethodHandle find = lookup.findVirtual(ClassLoader.class, "findLoadedClass", java.lang.invoke.MethodType.methodType(Class.class, String.class));
+    MethodHandles.Lookup lookup = MethodHandles.privateLookupIn(ClassLoader.class, MethodHandles.lookup());
+    MethodHandle find = lookup.findVirtual(ClassLoader.class, "findLoadedClass", MethodType.methodType(Class.class, String.class));
     return find.invoke(app, name) != null;
   }
 
@@ -151,18 +159,18 @@ class KryoValueCodecTest {
   static byte[] unchecked(Object value) {
     Kryo kryo = new Kryo();
     kryo.setReferences(false);
-    kryo.register(String.class, new io.github.nameko4j.cachetools.internal.SafeKryo.StringSerializer(), 10);
-    kryo.register(Integer.class, new com.esotericsoftware.kryo.serializers.DefaultSerializers.IntSerializer(), 11);
-    kryo.register(ArrayList.class, new io.github.nameko4j.cachetools.internal.SafeKryo.ListSerializer(), 17);
-    kryo.register(java.util.HashMap.class, new io.github.nameko4j.cachetools.internal.SafeKryo.MapSerializer(false, t -> true), 19);
+    kryo.register(String.class, new SafeKryo.StringSerializer(), 10);
+    kryo.register(Integer.class, new DefaultSerializers.IntSerializer(), 11);
+    kryo.register(ArrayList.class, new SafeKryo.ListSerializer(), 17);
+    kryo.register(HashMap.class, new SafeKryo.MapSerializer(false, t -> true), 19);
     Output out = new Output(1024, -1);
     kryo.writeClassAndObject(out, value);
     return out.toBytes();
   }
 
   /** Distinct lists with one hash code: a hash map of n of them takes time quadratic in n to build. */
-  static java.util.HashMap<Object, Object> collidingKeys(int n) {
-    java.util.HashMap<Object, Object> map = new java.util.HashMap<>();
+  static HashMap<Object, Object> collidingKeys(int n) {
+    HashMap<Object, Object> map = new HashMap<>();
     for (int i = 0; i < n; i++) {
       map.put(new ArrayList<>(List.of(i, -31 * i)), i); // hashCode 31 * (31 + i) - 31 * i = 961
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.time.Duration;
@@ -84,7 +85,7 @@ class OriginalExamplesIT {
       assertThat(caller.call("demo_ttl_" + suffix, "do_something", "request")).isEqualTo(viaTtl);
       assertThat(target.calls).isEqualTo(4); // CachedRpcProxy always asks the service first
     } finally {
-      io.github.nameko4j.testsupport.Queues.deleteServiceQueues(services.amqpUri(), other, "demo_" + suffix, "demo_ttl_" + suffix);
+      Queues.deleteServiceQueues(services.amqpUri(), other, "demo_" + suffix, "demo_ttl_" + suffix);
     }
   }
 }

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.testsupport.ManualClock;
 import java.time.Duration;
@@ -93,6 +94,6 @@ class ProxyApiIT extends WithBackend {
     clock.advance(Duration.ofMinutes(6)); // past 1m + 5m: gone had the annotation's ttl not replaced the builder's
     assertThat(typed.echo("p")).isEqualTo("p"); // answered from the entry, kept 2m + 5m
     clock.advance(Duration.ofMinutes(2)); // past 2m + 5m: expired
-    assertThatThrownBy(() -> typed.echo("p")).isInstanceOf(io.github.nameko4j.rpc.RemoteServiceException.class);
+    assertThatThrownBy(() -> typed.echo("p")).isInstanceOf(RemoteServiceException.class);
   }
 }

@@ -6,12 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** Concurrent misses on one key in one process share one call to the service. */
 class StampedeIT extends WithBackend {
 
-  private static List<Object> fire(int callers, java.util.function.Supplier<CompletableFuture<Object>> call) {
+  private static List<Object> fire(int callers, Supplier<CompletableFuture<Object>> call) {
     List<CompletableFuture<Object>> futures = new ArrayList<>();
     for (int i = 0; i < callers; i++) {
       futures.add(call.get());

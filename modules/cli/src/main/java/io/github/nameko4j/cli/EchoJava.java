@@ -1,6 +1,9 @@
 package io.github.nameko4j.cli;
 
 import io.github.nameko4j.rpc.Rpc;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
 
 /** The demo service {@code echo_java}: stateless, so safe for any number of workers. */
 public final class EchoJava {
@@ -24,9 +27,9 @@ public final class EchoJava {
     if (a instanceof String && b instanceof String) {
       return (String) a + b;
     }
-    if (a instanceof java.util.List && b instanceof java.util.List) {
-      java.util.List<Object> out = new java.util.ArrayList<>((java.util.List<?>) a);
-      out.addAll((java.util.List<?>) b);
+    if (a instanceof List && b instanceof List) {
+      List<Object> out = new ArrayList<>((List<?>) a);
+      out.addAll((List<?>) b);
       return out;
     }
     if (a instanceof Number && b instanceof Number) {
@@ -35,7 +38,7 @@ public final class EchoJava {
       if (x instanceof Double || y instanceof Double) {
         return x.doubleValue() + y.doubleValue();
       }
-      return new java.math.BigInteger(x.toString()).add(new java.math.BigInteger(y.toString()));
+      return new BigInteger(x.toString()).add(new BigInteger(y.toString()));
     }
     throw new IllegalArgumentException("unsupported operand types for +: " + typeName(a) + " and " + typeName(b));
   }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * One replica of the service {@code demo}. {@code do_something} calls {@code other_service}
@@ -47,7 +48,7 @@ public final class DemoService {
     return report(() -> lookups.callDetailedAsync("lookup", List.of(key), Map.of()).join());
   }
 
-  private Map<String, Object> report(java.util.function.Supplier<CachedReply> call) {
+  private Map<String, Object> report(Supplier<CachedReply> call) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("replica", replica);
     try {

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.qpid.server.SystemLauncher;
@@ -72,7 +73,7 @@ public final class EmbeddedBroker implements AutoCloseable {
   public void close() {
     launcher.shutdown();
     try (var files = Files.walk(workDir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       // a temp directory left behind is harmless
     }

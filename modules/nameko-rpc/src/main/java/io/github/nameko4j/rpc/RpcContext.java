@@ -1,8 +1,11 @@
 package io.github.nameko4j.rpc;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 
 /**
  * The context of the rpc request a service method is handling (nameko's worker context): the
@@ -36,7 +39,7 @@ public final class RpcContext {
     this.service = service;
     this.method = method;
     this.callIdStack = List.copyOf(callIdStack);
-    this.data = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(data));
+    this.data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
   }
 
   /** The context of the request this thread is handling, if any. */
@@ -70,7 +73,7 @@ public final class RpcContext {
   }
 
   /** Runs {@code body} with this context as {@link #current()}; restores the previous one after. */
-  public <T> T callWith(java.util.concurrent.Callable<T> body) throws Exception {
+  public <T> T callWith(Callable<T> body) throws Exception {
     RpcContext previous = CURRENT.get();
     CURRENT.set(this);
     try {

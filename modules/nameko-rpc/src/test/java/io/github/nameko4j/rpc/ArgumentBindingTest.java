@@ -3,10 +3,18 @@ package io.github.nameko4j.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.nameko4j.rpc.internal.Errors;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.ServiceMethods;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 
 class ArgumentBindingTest {
@@ -72,8 +80,8 @@ class ArgumentBindingTest {
 
   @Test
   void errorObjectsNameTheRealFailureNotTheFutureWrapper() {
-    Map<String, Object> error = io.github.nameko4j.rpc.internal.Errors.toErrorObject(
-        new java.util.concurrent.CompletionException(new IllegalStateException("real")));
+    Map<String, Object> error = Errors.toErrorObject(
+        new CompletionException(new IllegalStateException("real")));
     assertThat(error).containsEntry("exc_type", "IllegalStateException").containsEntry("value", "real");
   }
 
@@ -94,17 +102,17 @@ class ArgumentBindingTest {
 
   @Test
   void methodsCompiledWithoutParameterNamesAreReportedSoTheServerCanWarn() throws Exception {
-    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("no-parameters");
-    java.nio.file.Path source = dir.resolve("NoNames.java");
-    java.nio.file.Files.writeString(source, "public class NoNames {\n"
+    Path dir = Files.createTempDirectory("no-parameters");
+    Path source = dir.resolve("NoNames.java");
+    Files.writeString(source, "public class NoNames {\n"
         + "  @io.github.nameko4j.rpc.Rpc public Object greet(String who) { return who; }\n"
         + "  @io.github.nameko4j.rpc.Rpc public Object named(@io.github.nameko4j.rpc.Kwarg(\"who\") String who) { return who; }\n"
         + "}\n");
-    javax.tools.JavaCompiler javac = javax.tools.ToolProvider.getSystemJavaCompiler();
+    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     // javac's default, and Maven's unless told otherwise: no -parameters
     int status = javac.run(null, null, null, "-cp", System.getProperty("java.class.path"), "-d", dir.toString(), source.toString());
     assertThat(status).isZero();
-    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
+    try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.toUri().toURL()}, getClass().getClassLoader())) {
       Object service = loader.loadClass("NoNames").getConstructor().newInstance();
       assertThat(new ServiceMethods(service).methodsWithoutParameterNames()).containsExactly("greet");
     }

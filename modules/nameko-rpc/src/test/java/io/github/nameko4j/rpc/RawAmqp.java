@@ -7,6 +7,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -31,7 +32,7 @@ final class RawAmqp implements AutoCloseable {
     }
 
     String bodyText() {
-      return new String(body, java.nio.charset.StandardCharsets.UTF_8);
+      return new String(body, StandardCharsets.UTF_8);
     }
   }
 

@@ -3,6 +3,7 @@ package io.github.nameko4j.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.nameko4j.testsupport.Queues;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.time.Duration;
@@ -55,7 +56,7 @@ class RpcRoundTripIT {
     if (server != null) {
       server.close();
     }
-    io.github.nameko4j.testsupport.Queues.deleteServiceQueues(TestServices.get().amqpUri(), SERVICE);
+    Queues.deleteServiceQueues(TestServices.get().amqpUri(), SERVICE);
   }
 
   @Test

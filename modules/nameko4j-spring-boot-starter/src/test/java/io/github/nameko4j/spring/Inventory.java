@@ -2,6 +2,7 @@ package io.github.nameko4j.spring;
 
 import io.github.nameko4j.rpc.Rpc;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** The target the caching clients call, hosted outside the application by the tests. */
@@ -16,6 +17,6 @@ public class Inventory {
 
   @Rpc
   public Object other(String item) {
-    return java.util.Map.of("item", item);
+    return Map.of("item", item);
   }
 }

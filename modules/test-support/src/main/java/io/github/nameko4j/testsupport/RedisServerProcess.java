@@ -2,7 +2,11 @@ package io.github.nameko4j.testsupport;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,12 +69,12 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   /** The CA certificate (PEM) of a {@link #startTls()} server. */
-  public java.io.File caCertificate() {
+  public File caCertificate() {
     return dir.resolve("ca.crt").toFile();
   }
 
   public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
   }
@@ -98,8 +102,8 @@ public final class RedisServerProcess implements AutoCloseable {
   }
 
   private boolean isListening() {
-    try (java.net.Socket s = new java.net.Socket()) {
-      s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 200);
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 200);
       return true;
     } catch (IOException e) {
       return false;
@@ -165,7 +169,7 @@ public final class RedisServerProcess implements AutoCloseable {
         p.destroyForcibly();
         throw new IllegalStateException(command + " did not finish within 60 s");
       }
-      return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+      return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + command + ": " + e.getMessage(), e);
     } catch (InterruptedException e) {

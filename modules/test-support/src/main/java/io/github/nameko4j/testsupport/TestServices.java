@@ -1,5 +1,6 @@
 package io.github.nameko4j.testsupport;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -129,9 +130,9 @@ public final class TestServices {
     // Asking Testcontainers where no engine can be logs a scary ERROR; look for a socket first.
     boolean hint =
         System.getenv("DOCKER_HOST") != null
-            || new java.io.File("/var/run/docker.sock").exists()
-            || new java.io.File(System.getProperty("user.home"), ".docker/run/docker.sock").exists()
-            || new java.io.File(System.getProperty("user.home"), ".testcontainers.properties").exists();
+            || new File("/var/run/docker.sock").exists()
+            || new File(System.getProperty("user.home"), ".docker/run/docker.sock").exists()
+            || new File(System.getProperty("user.home"), ".testcontainers.properties").exists();
     if (!hint) {
       return false;
     }

@@ -5,6 +5,7 @@ import io.github.nameko4j.rpc.internal.Json;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
 import java.util.List;
@@ -113,7 +114,7 @@ public final class CacheKeys {
       return canonicalList((Collection<?>) value, depth + 1);
     }
     if (value instanceof Object[]) {
-      return canonicalList(java.util.Arrays.asList((Object[]) value), depth + 1);
+      return canonicalList(Arrays.asList((Object[]) value), depth + 1);
     }
     return value;
   }

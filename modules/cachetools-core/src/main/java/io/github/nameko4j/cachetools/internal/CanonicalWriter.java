@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools.internal;
 
 import io.github.nameko4j.rpc.internal.Json;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -26,7 +27,7 @@ final class CanonicalWriter {
     }
   }
 
-  private static final byte[] HEX = "0123456789ABCDEF".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] HEX = "0123456789ABCDEF".getBytes(StandardCharsets.US_ASCII);
   private byte[] buf = new byte[256];
   private int len;
 

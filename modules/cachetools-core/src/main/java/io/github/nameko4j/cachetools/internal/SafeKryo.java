@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
@@ -228,16 +229,16 @@ public final class SafeKryo {
     }
   }
 
-  public static final class UuidSerializer extends Serializer<java.util.UUID> {
+  public static final class UuidSerializer extends Serializer<UUID> {
     @Override
-    public void write(Kryo kryo, Output output, java.util.UUID value) {
+    public void write(Kryo kryo, Output output, UUID value) {
       output.writeLong(value.getMostSignificantBits());
       output.writeLong(value.getLeastSignificantBits());
     }
 
     @Override
-    public java.util.UUID read(Kryo kryo, Input input, Class<? extends java.util.UUID> type) {
-      return new java.util.UUID(input.readLong(), input.readLong());
+    public UUID read(Kryo kryo, Input input, Class<? extends UUID> type) {
+      return new UUID(input.readLong(), input.readLong());
     }
   }
 

@@ -1,5 +1,7 @@
 package io.github.nameko4j.cachetools.internal;
 
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 
@@ -10,7 +12,7 @@ public final class ThrottledLog {
   private final AtomicLong next = new AtomicLong(Long.MIN_VALUE);
   private final AtomicLong suppressed = new AtomicLong();
 
-  public ThrottledLog(Logger log, java.time.Duration interval) {
+  public ThrottledLog(Logger log, Duration interval) {
     this.log = log;
     this.intervalNanos = interval.toNanos();
   }
@@ -32,7 +34,7 @@ public final class ThrottledLog {
   }
 
   private static Object[] append(Object[] args, Object extra) {
-    Object[] out = java.util.Arrays.copyOf(args, args.length + 1);
+    Object[] out = Arrays.copyOf(args, args.length + 1);
     out[args.length] = extra;
     return out;
   }

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -72,9 +73,9 @@ class CanonicalWriterTest {
       byte[] quick = CacheKeys.fastCanonical(args, kwargs);
       if (quick != null) {
         fast++;
-        assertThat(new String(quick, java.nio.charset.StandardCharsets.ISO_8859_1))
+        assertThat(new String(quick, StandardCharsets.ISO_8859_1))
             .as("request %d: %s %s", i, args, kwargs)
-            .isEqualTo(new String(CacheKeys.canonicalJson(args, kwargs), java.nio.charset.StandardCharsets.ISO_8859_1));
+            .isEqualTo(new String(CacheKeys.canonicalJson(args, kwargs), StandardCharsets.ISO_8859_1));
       }
     }
     assertThat(fast).isGreaterThan(9_000); // the fast path really was exercised

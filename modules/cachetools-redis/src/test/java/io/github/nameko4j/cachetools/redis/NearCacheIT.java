@@ -8,13 +8,14 @@ import io.github.nameko4j.cachetools.Backend;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CachedRpcProxy;
-import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
 import io.github.nameko4j.testsupport.TestServicesExtension;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -47,7 +48,7 @@ class NearCacheIT {
       assertThat(b.get("k").join()).isEqualTo(bytes("v1")); // proof the hit is local: Redis was not asked
 
       a.put("k", bytes("v2"), null).join(); // through the store: announced
-      await().atMost(Duration.ofSeconds(2)).until(() -> java.util.Arrays.equals(b.get("k").join(), bytes("v2")));
+      await().atMost(Duration.ofSeconds(2)).until(() -> Arrays.equals(b.get("k").join(), bytes("v2")));
 
       a.delete("k").join();
       await().atMost(Duration.ofSeconds(2)).until(() -> b.get("k").join() == null);

@@ -12,12 +12,8 @@ public final class Errors {
 
   /** The error object for an exception raised by a Java service method. */
   public static Map<String, Object> toErrorObject(Throwable raised) {
-    Throwable error = raised;
     // join()/get() in a service method wrap the real failure; callers want the real one.
-    while ((error instanceof java.util.concurrent.CompletionException || error instanceof java.util.concurrent.ExecutionException)
-        && error.getCause() != null) {
-      error = error.getCause();
-    }
+    Throwable error = Futures.cause(raised);
     if (error instanceof RemoteServiceException) {
       // A downstream remote error re-raised here: nameko reports it as RemoteError.
       String text = error.getMessage();

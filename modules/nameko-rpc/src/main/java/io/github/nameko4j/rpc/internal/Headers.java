@@ -3,6 +3,7 @@ package io.github.nameko4j.rpc.internal;
 import com.rabbitmq.client.LongString;
 import io.github.nameko4j.rpc.CodecException;
 import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
@@ -138,7 +139,7 @@ public final class Headers {
       return out;
     }
     if (value instanceof byte[]) {
-      return new String((byte[]) value, java.nio.charset.StandardCharsets.UTF_8);
+      return new String((byte[]) value, StandardCharsets.UTF_8);
     }
     return value;
   }

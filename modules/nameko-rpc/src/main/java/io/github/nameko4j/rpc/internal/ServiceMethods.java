@@ -8,6 +8,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
+import java.lang.reflect.Type;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -134,7 +135,7 @@ public final class ServiceMethods {
           fn + " missing " + missing.size() + " required positional argument" + (missing.size() == 1 ? "" : "s")
               + ": " + joinPython(missing));
     }
-    java.lang.reflect.Type[] types = bound.method.getGenericParameterTypes();
+    Type[] types = bound.method.getGenericParameterTypes();
     for (int i = 0; i < arity; i++) {
       try {
         values[i] = Json.convert(values[i], types[i]);
