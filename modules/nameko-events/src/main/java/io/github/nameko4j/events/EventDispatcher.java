@@ -11,6 +11,7 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.rpc.TransportException;
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Checks;
 import io.github.nameko4j.rpc.internal.ConnectionKeeper;
 import io.github.nameko4j.rpc.internal.Futures;
 import io.github.nameko4j.rpc.internal.Headers;
@@ -345,7 +346,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder confirmTimeout(Duration timeout) {
-      this.confirmTimeout = positive("confirmTimeout", timeout);
+      this.confirmTimeout = Checks.positive("confirmTimeout", timeout);
       return this;
     }
 
@@ -356,7 +357,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = positive("connectTimeout", timeout);
+      this.connectTimeout = Checks.positive("connectTimeout", timeout);
       return this;
     }
 
@@ -367,10 +368,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder heartbeat(Duration heartbeat) {
-      if (heartbeat == null || heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
-        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
-      }
-      this.heartbeat = heartbeat;
+      this.heartbeat = Checks.heartbeat(heartbeat);
       return this;
     }
 
@@ -381,19 +379,8 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageSize(int bytes) {
-      if (bytes < 1024 || bytes > NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT) {
-        throw new IllegalArgumentException("maxMessageSize must be between 1024 and " + NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT
-            + " bytes, was " + bytes);
-      }
-      this.maxMessageSize = bytes;
+      this.maxMessageSize = Checks.maxMessageSize(bytes);
       return this;
-    }
-
-    private static Duration positive(String name, Duration d) {
-      if (d == null || d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, was " + d);
-      }
-      return d;
     }
 
     /**
@@ -407,9 +394,7 @@ public final class EventDispatcher implements AutoCloseable {
       if (source == null) {
         throw new IllegalStateException("source(name) must be set: events go to <source>.events");
       }
-      if (observationConvention != null && observationRegistry == null) {
-        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
-      }
+      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
       return new EventDispatcher(this);
     }
   }

@@ -6,6 +6,7 @@ import io.github.nameko4j.events.internal.SubscriberCore;
 import io.github.nameko4j.events.internal.Subscription;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Checks;
 import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Json;
 import io.github.nameko4j.rpc.internal.Names;
@@ -258,10 +259,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder maxWorkers(int maxWorkers) {
-      if (maxWorkers < 1 || maxWorkers > 10_000) {
-        throw new IllegalArgumentException("maxWorkers must be between 1 and 10000, was " + maxWorkers);
-      }
-      this.maxWorkers = maxWorkers;
+      this.maxWorkers = Checks.maxWorkers(maxWorkers);
       return this;
     }
 
@@ -272,10 +270,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder connectTimeout(Duration connectTimeout) {
-      if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
-        throw new IllegalArgumentException("connectTimeout must be positive, was " + connectTimeout);
-      }
-      this.connectTimeout = connectTimeout;
+      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -286,10 +281,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder heartbeat(Duration heartbeat) {
-      if (heartbeat == null || heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
-        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
-      }
-      this.heartbeat = heartbeat;
+      this.heartbeat = Checks.heartbeat(heartbeat);
       return this;
     }
 
@@ -308,9 +300,7 @@ public final class EventSubscriber implements AutoCloseable {
      */
     public EventSubscriber start() {
       requireService();
-      if (observationConvention != null && observationRegistry == null) {
-        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
-      }
+      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
       if (subscriptions.isEmpty()) {
         throw new IllegalStateException("no event handler: give objects with @EventHandler methods, or on(...)/invalidate(...)");
       }

@@ -1,6 +1,7 @@
 package io.github.nameko4j.rpc;
 
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Checks;
 import io.github.nameko4j.rpc.internal.ClientCore;
 import io.github.nameko4j.rpc.internal.Futures;
 import io.github.nameko4j.rpc.internal.Headers;
@@ -123,7 +124,7 @@ public final class NamekoRpcClient implements AutoCloseable {
     Names.require("method", method);
     Objects.requireNonNull(args, "args must not be null (use List.of())");
     Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");
-    requirePositive("timeout", timeout);
+    Checks.positive("timeout", timeout);
     return core.call(service, method, args, kwargs, timeout, RpcContext.current().orElse(null));
   }
 
@@ -155,15 +156,6 @@ public final class NamekoRpcClient implements AutoCloseable {
 
   static Object await(CompletableFuture<Object> future) {
     return Futures.await(future);
-  }
-
-  private static void requirePositive(String name, Duration value) {
-    if (value == null) {
-      throw new IllegalArgumentException(name + " must not be null");
-    }
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException(name + " must be positive, was " + value);
-    }
   }
 
   /** The client's default wait for a reply. */
@@ -273,11 +265,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * it) is noticed after about two heartbeats, then replaced. Default 10 s; at least 1 s.
      */
     public Builder heartbeat(Duration heartbeat) {
-      requirePositive("heartbeat", heartbeat);
-      if (heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
-        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
-      }
-      this.heartbeat = heartbeat;
+      this.heartbeat = Checks.heartbeat(heartbeat);
       return this;
     }
 
@@ -287,10 +275,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * Default {@link #DEFAULT_MAX_MESSAGE_SIZE}.
      */
     public Builder maxMessageSize(int bytes) {
-      if (bytes < 1024 || bytes > MAX_MESSAGE_SIZE_LIMIT) {
-        throw new IllegalArgumentException("maxMessageSize must be between 1024 and " + MAX_MESSAGE_SIZE_LIMIT + " bytes, was " + bytes);
-      }
-      this.maxMessageSize = bytes;
+      this.maxMessageSize = Checks.maxMessageSize(bytes);
       return this;
     }
 
@@ -302,15 +287,13 @@ public final class NamekoRpcClient implements AutoCloseable {
 
     /** How long a call waits for its reply by default. Default 30 s. */
     public Builder callTimeout(Duration callTimeout) {
-      requirePositive("callTimeout", callTimeout);
-      this.callTimeout = callTimeout;
+      this.callTimeout = Checks.positive("callTimeout", callTimeout);
       return this;
     }
 
     /** How long connecting to the broker may take. Default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
-      requirePositive("connectTimeout", connectTimeout);
-      this.connectTimeout = connectTimeout;
+      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -342,9 +325,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * @throws TransportException the broker cannot be reached
      */
     public NamekoRpcClient build() {
-      if (observationConvention != null && observationRegistry == null) {
-        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
-      }
+      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
       return new NamekoRpcClient(this);
     }
   }

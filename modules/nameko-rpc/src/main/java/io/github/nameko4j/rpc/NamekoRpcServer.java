@@ -1,6 +1,7 @@
 package io.github.nameko4j.rpc;
 
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.Checks;
 import io.github.nameko4j.rpc.internal.Instrumentation;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.rpc.internal.ObservationInstrumentation;
@@ -119,10 +120,7 @@ public final class NamekoRpcServer implements AutoCloseable {
 
     /** The AMQP heartbeat, as for {@link NamekoRpcClient.Builder#heartbeat}. Default 10 s. */
     public Builder heartbeat(Duration heartbeat) {
-      if (heartbeat == null || heartbeat.toSeconds() < 1 || heartbeat.toSeconds() > 3600) {
-        throw new IllegalArgumentException("heartbeat must be between 1 s and 1 h, was " + heartbeat);
-      }
-      this.heartbeat = heartbeat;
+      this.heartbeat = Checks.heartbeat(heartbeat);
       return this;
     }
 
@@ -132,11 +130,7 @@ public final class NamekoRpcServer implements AutoCloseable {
      * NamekoRpcClient#DEFAULT_MAX_MESSAGE_SIZE}.
      */
     public Builder maxMessageSize(int bytes) {
-      if (bytes < 1024 || bytes > NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT) {
-        throw new IllegalArgumentException("maxMessageSize must be between 1024 and "
-            + NamekoRpcClient.MAX_MESSAGE_SIZE_LIMIT + " bytes, was " + bytes);
-      }
-      this.maxMessageSize = bytes;
+      this.maxMessageSize = Checks.maxMessageSize(bytes);
       return this;
     }
 
@@ -149,19 +143,13 @@ public final class NamekoRpcServer implements AutoCloseable {
 
     /** Requests run at once (nameko's {@code max_workers}); also the prefetch. Default 10. */
     public Builder maxWorkers(int maxWorkers) {
-      if (maxWorkers < 1 || maxWorkers > 10_000) {
-        throw new IllegalArgumentException("maxWorkers must be between 1 and 10000, was " + maxWorkers);
-      }
-      this.maxWorkers = maxWorkers;
+      this.maxWorkers = Checks.maxWorkers(maxWorkers);
       return this;
     }
 
     /** How long connecting to the broker may take. Default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
-      if (connectTimeout == null || connectTimeout.isNegative() || connectTimeout.isZero()) {
-        throw new IllegalArgumentException("connectTimeout must be positive, was " + connectTimeout);
-      }
-      this.connectTimeout = connectTimeout;
+      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -203,9 +191,7 @@ public final class NamekoRpcServer implements AutoCloseable {
       if (service == null) {
         throw new IllegalStateException("service(name, handler) must be set before start()");
       }
-      if (observationConvention != null && observationRegistry == null) {
-        throw new IllegalStateException("observationConvention needs an observationRegistry: without one nothing is observed");
-      }
+      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
       return new NamekoRpcServer(this);
     }
   }

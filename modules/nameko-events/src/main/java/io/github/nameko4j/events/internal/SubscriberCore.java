@@ -13,16 +13,15 @@ import io.github.nameko4j.rpc.internal.ConnectionKeeper;
 import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Ids;
 import io.github.nameko4j.rpc.internal.Instrumentation;
+import io.github.nameko4j.rpc.internal.Workers;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,12 +52,7 @@ public final class SubscriberCore implements AutoCloseable {
     this.instrumentation = instrumentation;
     this.subscriptions = List.copyOf(subscriptions);
     this.maxWorkers = maxWorkers;
-    AtomicInteger threads = new AtomicInteger();
-    this.workers = new ThreadPoolExecutor(maxWorkers, maxWorkers, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "nameko4j-" + service + "-events-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.workers = Workers.pool("nameko4j-" + service + "-events", maxWorkers);
     this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-events-" + service,
         new ConnectionKeeper.Session() {
           @Override

@@ -20,11 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,12 +56,7 @@ public final class ServerCore implements AutoCloseable {
     this.methods = new ServiceMethods(handler);
     this.maxWorkers = maxWorkers;
     this.maxMessageSize = maxMessageSize;
-    AtomicInteger threads = new AtomicInteger();
-    this.workers = new ThreadPoolExecutor(maxWorkers, maxWorkers, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "nameko4j-" + service + "-worker-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.workers = Workers.pool("nameko4j-" + service + "-worker", maxWorkers);
     this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-service-" + service,
         new ConnectionKeeper.Session() {
           @Override

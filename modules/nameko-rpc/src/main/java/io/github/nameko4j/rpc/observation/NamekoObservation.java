@@ -12,63 +12,36 @@ import io.micrometer.observation.docs.ObservationDocumentation;
  */
 public enum NamekoObservation implements ObservationDocumentation {
   /** An RPC call made by {@code NamekoRpcClient}: from publishing the request to its reply. */
-  RPC_CLIENT {
-    @Override
-    public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
-      return DefaultNamekoSendConvention.class;
-    }
-
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinality.values();
-    }
-
-    @Override
-    public KeyName[] getHighCardinalityKeyNames() {
-      return HighCardinality.values();
-    }
-  },
+  RPC_CLIENT(DefaultNamekoSendConvention.class, true),
   /** An RPC request handled by {@code NamekoRpcServer}: the method run and its reply sent. */
-  RPC_SERVER {
-    @Override
-    public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
-      return DefaultNamekoReceiveConvention.class;
-    }
-
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinality.values();
-    }
-
-    @Override
-    public KeyName[] getHighCardinalityKeyNames() {
-      return HighCardinality.values();
-    }
-  },
+  RPC_SERVER(DefaultNamekoReceiveConvention.class, true),
   /** An event dispatched by {@code EventDispatcher}: until the broker confirms it. */
-  EVENT_DISPATCH {
-    @Override
-    public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
-      return DefaultNamekoSendConvention.class;
-    }
-
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinality.values();
-    }
-  },
+  EVENT_DISPATCH(DefaultNamekoSendConvention.class, false),
   /** An event handled by an {@code EventSubscriber} handler. */
-  EVENT_HANDLER {
-    @Override
-    public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
-      return DefaultNamekoReceiveConvention.class;
-    }
+  EVENT_HANDLER(DefaultNamekoReceiveConvention.class, false);
 
-    @Override
-    public KeyName[] getLowCardinalityKeyNames() {
-      return LowCardinality.values();
-    }
-  };
+  private final Class<? extends ObservationConvention<? extends Observation.Context>> defaultConvention;
+  private final boolean rpc; // rpc messages carry a correlation id
+
+  NamekoObservation(Class<? extends ObservationConvention<? extends Observation.Context>> defaultConvention, boolean rpc) {
+    this.defaultConvention = defaultConvention;
+    this.rpc = rpc;
+  }
+
+  @Override
+  public Class<? extends ObservationConvention<? extends Observation.Context>> getDefaultConvention() {
+    return defaultConvention;
+  }
+
+  @Override
+  public KeyName[] getLowCardinalityKeyNames() {
+    return LowCardinality.values();
+  }
+
+  @Override
+  public KeyName[] getHighCardinalityKeyNames() {
+    return rpc ? HighCardinality.values() : new KeyName[0];
+  }
 
   /** Tags with few values: safe as metric tags. */
   public enum LowCardinality implements KeyName {
