@@ -2,6 +2,7 @@ package io.github.nameko4j.benchmarks;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
@@ -31,6 +32,7 @@ public class NearCacheBench {
   NamekoRpcClient client;
   CacheFirstRpcProxy proxy;
   Cache<String, byte[]> caffeine;
+  Cache<String, byte[]> caffeineWithExpiry;
   String key = "kryo1:bench:echo:key";
   final List<Object> args = List.of("hello");
 
@@ -57,6 +59,24 @@ public class NearCacheBench {
     }
     caffeine = Caffeine.newBuilder().maximumSize(10_000).build();
     caffeine.put(key, new byte[] {1, 2, 3});
+    // The fair baseline: the near cache bounds each entry by its own Redis expiry, so does this one.
+    caffeineWithExpiry = Caffeine.newBuilder().maximumSize(10_000).expireAfter(new Expiry<String, byte[]>() {
+      @Override
+      public long expireAfterCreate(String k, byte[] v, long now) {
+        return TimeUnit.MINUTES.toNanos(5);
+      }
+
+      @Override
+      public long expireAfterUpdate(String k, byte[] v, long now, long current) {
+        return TimeUnit.MINUTES.toNanos(5);
+      }
+
+      @Override
+      public long expireAfterRead(String k, byte[] v, long now, long current) {
+        return current;
+      }
+    }).build();
+    caffeineWithExpiry.put(key, new byte[] {1, 2, 3});
   }
 
   @TearDown
@@ -77,6 +97,11 @@ public class NearCacheBench {
   @Benchmark
   public byte[] caffeineGet() {
     return caffeine.getIfPresent(key);
+  }
+
+  @Benchmark
+  public byte[] caffeineWithExpiryGet() {
+    return caffeineWithExpiry.getIfPresent(key);
   }
 
   @Benchmark

@@ -105,6 +105,7 @@ public final class EventDispatcher implements AutoCloseable {
       Connection c = ready;
       return c != null && c.isOpen() ? c : null;
     }, (key, props) -> { });
+    keeper.watch(publisher);
     try {
       keeper.start();
     } catch (RuntimeException e) {

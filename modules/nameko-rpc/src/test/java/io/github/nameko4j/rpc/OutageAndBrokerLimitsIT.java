@@ -131,6 +131,34 @@ class OutageAndBrokerLimitsIT {
   }
 
   @Test
+  void whileTheBrokerBlocksPublishingNoCallerWaitsAndCallsTimeOutThenCarryOn() throws Exception {
+    String service = newService();
+    try (NamekoRpcServer server = NamekoRpcServer.builder().uri(node.amqpUri()).service(service, new Big()).start();
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(node.amqpUri()).callTimeout(Duration.ofSeconds(2)).build()) {
+      assertThat(client.call(service, "echo", "before")).isEqualTo("before");
+      // A memory alarm: the broker sends connection.blocked and stops reading from publishers.
+      node.ctl("set_vm_memory_high_watermark", "0.000001");
+      try {
+        List<CompletableFuture<Object>> calls = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+          long start = System.nanoTime();
+          calls.add(client.callAsync(service, "echo", List.of(i), Map.of()));
+          // Submitting never waits for the socket, inline or not.
+          assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+        }
+        for (CompletableFuture<Object> call : calls) {
+          assertThat(call).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
+              .withCauseInstanceOf(RpcTimeoutException.class);
+        }
+      } finally {
+        node.ctl("set_vm_memory_high_watermark", "0.4");
+      }
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> "after".equals(client.callAsync(service, "echo", List.of("after"), Map.of(), Duration.ofSeconds(2)).get()));
+    }
+  }
+
+  @Test
   void passwordsWithUriCharactersConnectWhenPercentEncoded() {
     String password = "p@ss#w/rd?;:%x";
     String user = "u" + UUID.randomUUID().toString().substring(0, 6);

@@ -81,6 +81,7 @@ public final class ClientCore implements AutoCloseable {
       ReplyQueue r = replies;
       return r == null ? null : r.connection();
     }, this::onReturn);
+    keeper.watch(publisher);
     try {
       keeper.start();
     } catch (RuntimeException e) {

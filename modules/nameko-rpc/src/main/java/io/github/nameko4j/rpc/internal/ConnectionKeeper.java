@@ -13,6 +13,8 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,6 +53,7 @@ public final class ConnectionKeeper implements AutoCloseable {
   private final String connectionName;
   private final Session session;
   private final ScheduledThreadPoolExecutor thread;
+  private final List<Publisher> watched = new CopyOnWriteArrayList<>();
   private volatile Connection connection;
   private volatile boolean closed;
   private long retryMillis = FIRST_RETRY_MILLIS; // keeper thread only
@@ -118,6 +121,38 @@ public final class ConnectionKeeper implements AutoCloseable {
     return broker;
   }
 
+  /** How long a small write may hang before the connection is taken for dead and replaced. */
+  public static final Duration STALLED_WRITE_LIMIT = Duration.ofSeconds(5);
+
+  /**
+   * Looks after a publisher on this keeper's connections: tells it when the broker blocks
+   * publishing (a resource alarm), and drops a connection on which one of its small writes has
+   * hung for {@link #STALLED_WRITE_LIMIT}, so that the thread writing is released at once rather
+   * than after two missed heartbeats.
+   */
+  public void watch(Publisher publisher) {
+    watched.add(publisher);
+    if (watched.size() == 1) {
+      long period = 250;
+      thread.scheduleAtFixedRate(this::checkStalls, period, period, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void checkStalls() {
+    Connection c = connection;
+    if (c == null || closed) {
+      return;
+    }
+    for (Publisher p : watched) {
+      long stalled = p.stalledWriteNanos();
+      if (stalled > STALLED_WRITE_LIMIT.toNanos()) {
+        reconnect(c, "a write of a small message has hung for " + TimeUnit.NANOSECONDS.toMillis(stalled)
+            + " ms: the connection is stalled");
+        return;
+      }
+    }
+  }
+
   /** Drops the current connection (if it is still {@code broken}) and sets everything up anew. */
   public void reconnect(Connection broken, String why) {
     if (closed) {
@@ -137,6 +172,14 @@ public final class ConnectionKeeper implements AutoCloseable {
     Connection c = factory.newConnection(broker.addresses(), connectionName);
     try {
       c.addShutdownListener(cause -> onShutdown(c, cause));
+      c.addBlockedListener(reason -> {
+        LOG.warn("{}: the broker blocks publishing ({}); messages wait for it", connectionName, reason);
+        watched.forEach(p -> p.blocked(true));
+      }, () -> {
+        LOG.info("{}: the broker publishes again", connectionName);
+        watched.forEach(p -> p.blocked(false));
+      });
+      watched.forEach(p -> p.blocked(false)); // a new connection starts unblocked
       connection = c;
       session.open(c);
     } catch (IOException | RuntimeException e) {

@@ -8,19 +8,26 @@ import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes messages with publisher confirms from one thread of its own. {@link #submit} never
- * blocks and takes no lock held during I/O, so callers on event-loop threads, virtual threads or a
- * store's I/O threads never wait for the socket; a stalled socket stalls only this thread.
+ * Publishes messages with publisher confirms. A small message submitted while the connection
+ * demonstrably flows (nothing queued, no confirm overdue, the broker not blocking us) is written
+ * by the submitting thread itself, as a plain client would: no hand-off to pay. Anything else
+ * goes to the publisher's own thread, so a stalled socket stalls only that thread: {@link
+ * #submit} never waits for a lock, and an inline write that hangs anyway (a connection that died
+ * between two checks) is cut short by {@link #stalledWriteNanos()}'s watchdog in the connection
+ * keeper, which drops the connection.
  *
  * <p>The channel is opened on first use on the current connection and opened again after the
  * broker closes it (a channel error, such as a message over the broker's size limit, closes only
@@ -30,6 +37,10 @@ import org.slf4j.LoggerFactory;
 public final class Publisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Publisher.class);
   private static final int BATCH = 256;
+  /** Largest body written by the submitting thread; a bigger one may take long, even on a good link. */
+  static final int INLINE_MAX_BYTES = 64 * 1024;
+  /** A connection flows while its oldest unconfirmed message is younger than this. */
+  private static final long FLOWING_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
   /** One message to publish and what to do with its outcome. Callbacks must be quick. */
   public interface Outgoing {
@@ -67,13 +78,20 @@ public final class Publisher implements AutoCloseable {
   private final BlockingQueue<Outgoing> queue = new LinkedBlockingQueue<>();
   private final Thread thread;
   private final AtomicInteger outstanding = new AtomicInteger();
+  // Held while publishing: one writer at a time keeps sequence numbers and the books in step.
+  private final ReentrantLock lock = new ReentrantLock();
   private volatile boolean closed;
-  private volatile Tracked current; // written by the publisher thread only
+  private volatile Tracked current; // written under the lock
+  private volatile boolean blocked; // the broker said connection.blocked (a resource alarm)
+  private volatile long inlineWriteSince; // nanoTime when an inline write started; 0 when none
+
+  /** A message published and waiting for its confirm, and when it was published. */
+  private record Sent(Outgoing outgoing, long at) {}
 
   /** A channel and what it has published but not yet had confirmed. */
   private static final class Tracked {
     final Channel channel;
-    final ConcurrentNavigableMap<Long, Outgoing> unconfirmed = new ConcurrentSkipListMap<>();
+    final ConcurrentNavigableMap<Long, Sent> unconfirmed = new ConcurrentSkipListMap<>();
 
     Tracked(Channel channel) {
       this.channel = channel;
@@ -81,13 +99,20 @@ public final class Publisher implements AutoCloseable {
 
     List<Outgoing> take(long seq, boolean multiple) {
       if (!multiple) {
-        Outgoing o = unconfirmed.remove(seq);
-        return o == null ? List.of() : List.of(o);
+        Sent o = unconfirmed.remove(seq);
+        return o == null ? List.of() : List.of(o.outgoing());
       }
-      ConcurrentNavigableMap<Long, Outgoing> head = unconfirmed.headMap(seq, true);
-      List<Outgoing> taken = new ArrayList<>(head.values());
+      ConcurrentNavigableMap<Long, Sent> head = unconfirmed.headMap(seq, true);
+      List<Outgoing> taken = new ArrayList<>(head.size());
+      head.values().forEach(sent -> taken.add(sent.outgoing()));
       head.clear();
       return taken;
+    }
+
+    /** True while confirms keep up: nothing waits for one longer than {@link #FLOWING_NANOS}. */
+    boolean flowing(long now) {
+      Map.Entry<Long, Sent> oldest = unconfirmed.firstEntry();
+      return oldest == null || now - oldest.getValue().at() < FLOWING_NANOS;
     }
   }
 
@@ -101,17 +126,57 @@ public final class Publisher implements AutoCloseable {
     thread.start();
   }
 
-  /** Queues a message; never blocks. After {@link #close()} the message fails at once. */
+  /**
+   * Publishes a message: on this thread when that cannot wait (see the class comment), else
+   * through the publisher's thread. Never waits for a lock. After {@link #close()} the message
+   * fails at once.
+   */
   public void submit(Outgoing o) {
     if (closed) {
       o.failed("publisher closed", null);
       return;
     }
     outstanding.incrementAndGet();
+    if (inlineNow(o) && lock.tryLock()) {
+      try {
+        if (queue.isEmpty()) { // nothing submitted before it is still waiting: order kept
+          inlineWriteSince = System.nanoTime();
+          try {
+            publish(o);
+          } finally {
+            inlineWriteSince = 0;
+          }
+          return;
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
     queue.add(o);
     if (closed && queue.remove(o)) {
       fail(o, "publisher closed", null);
     }
+  }
+
+  /** Whether writing {@code o} on the caller's thread can be expected to return at once. */
+  private boolean inlineNow(Outgoing o) {
+    Tracked t = current;
+    return !blocked && queue.isEmpty() && o.body().length <= INLINE_MAX_BYTES && t != null && t.channel.isOpen()
+        && t.flowing(System.nanoTime());
+  }
+
+  /**
+   * How long the inline write under way has taken, 0 when none: a connection keeper drops a
+   * connection whose small write hangs (see {@link ConnectionKeeper#watch}).
+   */
+  public long stalledWriteNanos() {
+    long since = inlineWriteSince;
+    return since == 0 || blocked ? 0 : System.nanoTime() - since;
+  }
+
+  /** The broker blocks (or unblocks) our publishes for a resource alarm: no inline writes meanwhile. */
+  public void blocked(boolean blocked) {
+    this.blocked = blocked;
   }
 
   /** Messages queued or waiting for their confirm. */
@@ -134,8 +199,13 @@ public final class Publisher implements AutoCloseable {
         break;
       }
       queue.drainTo(batch, BATCH - 1);
-      for (Outgoing o : batch) {
-        publish(o);
+      lock.lock();
+      try {
+        for (Outgoing o : batch) {
+          publish(o);
+        }
+      } finally {
+        lock.unlock();
       }
       batch.clear();
     }
@@ -168,7 +238,7 @@ public final class Publisher implements AutoCloseable {
       return;
     }
     long seq = t.channel.getNextPublishSeqNo();
-    t.unconfirmed.put(seq, o);
+    t.unconfirmed.put(seq, new Sent(o, System.nanoTime()));
     try {
       t.channel.basicPublish(exchange, o.routingKey(), o.mandatory(), o.properties(), o.body());
     } catch (IOException | RuntimeException e) { // also a header value the client cannot encode
@@ -178,7 +248,7 @@ public final class Publisher implements AutoCloseable {
     }
   }
 
-  /** The open channel, opened now if need be; null when there is no connection. */
+  /** The open channel, opened now if need be; null when there is no connection. Under the lock. */
   private Tracked channel() throws IOException {
     Tracked t = current;
     if (t != null && t.channel.isOpen()) {

@@ -70,6 +70,7 @@ public final class ServerCore implements AutoCloseable {
           }
         });
     this.publisher = new Publisher(ClientCore.EXCHANGE, "service-" + service, keeper::connection, (key, props) -> { });
+    keeper.watch(publisher);
     try {
       keeper.start();
     } catch (RuntimeException e) {
