@@ -104,26 +104,38 @@ public final class Benchmarks {
         only.addAll(List.of(args[++i].split(","))); // e.g. --only 1,9 while working on those rows
       }
     }
-    Benchmarks b = new Benchmarks(full);
-    long start = System.nanoTime();
-    Map<String, Section> sections = new LinkedHashMap<>();
-    sections.put("1", b::rpcRoundTrip);
-    sections.put("9", b::observationOverhead);
-    sections.put("10", b::memory);
-    sections.put("2", b::cacheHits);
-    sections.put("3", b::cachedMiss);
-    sections.put("4", b::codecs);
-    sections.put("5", b::failoverPrecision);
-    sections.put("6", b::redisOutage);
-    sections.put("7", b::stampede);
-    sections.put("8", b::nearCache);
-    for (Map.Entry<String, Section> section : sections.entrySet()) {
-      if (only.isEmpty() || only.contains(section.getKey())) {
-        section.getValue().run();
+    int runs = 1;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--runs")) {
+        runs = Integer.parseInt(args[++i]); // the table shows the last run, and each ratio of every run
       }
     }
-    b.deleteRedisKeys();
-    String table = b.markdown(Duration.ofNanos(System.nanoTime() - start));
+    long start = System.nanoTime();
+    List<List<Row>> everyRun = new ArrayList<>();
+    Benchmarks b = null;
+    for (int run = 1; run <= runs; run++) {
+      log("run " + run + " of " + runs);
+      b = new Benchmarks(full);
+      Map<String, Section> sections = new LinkedHashMap<>();
+      sections.put("1", b::rpcRoundTrip);
+      sections.put("9", b::observationOverhead);
+      sections.put("10", b::memory);
+      sections.put("2", b::cacheHits);
+      sections.put("3", b::cachedMiss);
+      sections.put("4", b::codecs);
+      sections.put("5", b::failoverPrecision);
+      sections.put("6", b::redisOutage);
+      sections.put("7", b::stampede);
+      sections.put("8", b::nearCache);
+      for (Map.Entry<String, Section> section : sections.entrySet()) {
+        if (only.isEmpty() || only.contains(section.getKey())) {
+          section.getValue().run();
+        }
+      }
+      b.deleteRedisKeys();
+      everyRun.add(List.copyOf(b.rows));
+    }
+    String table = b.markdown(Duration.ofNanos(System.nanoTime() - start), everyRun);
     Files.writeString(out, table);
     System.out.println(table);
     System.out.println("written to " + out.toAbsolutePath());
@@ -746,19 +758,51 @@ public final class Benchmarks {
     }
   }
 
-  private String markdown(Duration took) {
+  /** The last run's table; with several runs, each row's ratio in every run and how many met the target. */
+  private String markdown(Duration took, List<List<Row>> everyRun) {
+    int runs = everyRun.size();
     StringBuilder s = new StringBuilder();
     s.append("Benchmarks, ").append(full ? "full" : "quick").append(" mode, ").append(LocalDate.now()).append(": ")
         .append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
         .append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.version"))
-        .append(", ").append(System.getProperty("os.name")).append("; took ").append(took.toSeconds()).append(" s.\n")
-        .append("Every ratio is ours / a baseline measured in the same run (lower is better for times, higher for throughput).\n\n")
-        .append("| # | measurement | ours | baseline | ratio | target | met |\n")
-        .append("|---|---|---|---|---|---|---|\n");
-    for (Row r : rows) {
+        .append(", ").append(System.getProperty("os.name")).append("; ").append(runs).append(runs == 1 ? " run" : " runs")
+        .append(", took ").append(took.toSeconds()).append(" s.\n")
+        .append("Every ratio is ours / a baseline measured in the same run (lower is better for times, higher for throughput).\n");
+    if (runs > 1) {
+      s.append("Figures are the last run's; the ratio column lists every run's, in order, and met counts the runs that met the target.\n");
+    }
+    s.append("\n| # | measurement | ours | baseline | ratio | target | met |\n").append("|---|---|---|---|---|---|---|\n");
+    List<Row> last = everyRun.get(runs - 1);
+    for (int i = 0; i < last.size(); i++) {
+      Row r = last.get(i);
+      String ratio = r.ratio();
+      String met = r.met();
+      if (runs > 1) {
+        List<String> ratios = new ArrayList<>();
+        int metCount = 0;
+        int judged = 0;
+        for (List<Row> run : everyRun) {
+          Row same = sameRow(run, r, i);
+          ratios.add(same == null ? "?" : same.ratio());
+          if (same != null && !same.met().equals("-")) {
+            judged++;
+            metCount += same.met().equals("yes") ? 1 : 0;
+          }
+        }
+        ratio = String.join(" · ", ratios);
+        met = judged == 0 ? "-" : metCount == judged ? "yes, " + metCount + "/" + judged : "**" + metCount + "/" + judged + "**";
+      }
       s.append("| ").append(r.id()).append(" | ").append(r.what()).append(" | ").append(r.ours()).append(" | ").append(r.baseline())
-          .append(" | ").append(r.ratio()).append(" | ").append(r.target()).append(" | ").append(r.met()).append(" |\n");
+          .append(" | ").append(ratio).append(" | ").append(r.target()).append(" | ").append(met).append(" |\n");
     }
     return s.toString();
+  }
+
+  /** The row of {@code run} that measures what {@code row} does: same id, at the same place if ids repeat. */
+  private static Row sameRow(List<Row> run, Row row, int index) {
+    if (index < run.size() && run.get(index).id().equals(row.id())) {
+      return run.get(index);
+    }
+    return run.stream().filter(x -> x.id().equals(row.id())).findFirst().orElse(null);
   }
 }

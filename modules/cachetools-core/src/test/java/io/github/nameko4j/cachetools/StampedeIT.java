@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
@@ -18,7 +19,7 @@ class StampedeIT extends WithBackend {
       futures.add(call.get());
     }
     List<Object> replies = new ArrayList<>();
-    futures.forEach(f -> replies.add(f.join()));
+    futures.forEach(f -> replies.add(f.orTimeout(30, TimeUnit.SECONDS).join())); // a lost completion fails, never hangs
     return replies;
   }
 

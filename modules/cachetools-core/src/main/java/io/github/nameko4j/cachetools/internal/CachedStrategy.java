@@ -77,14 +77,13 @@ final class CachedStrategy {
     call.whenComplete((value, error) -> {
       if (error == null) {
         throttle.end(r.key());
-        // Off the delivery thread: encode and start storing, then answer, so a caller who got
-        // this reply finds it cached (at once in an in-process store).
-        OffThread.run(executor, () -> {
-          store.save(r.key(), r.method(), value, r.policy()).whenComplete((v, e) -> settled.complete(null));
-          if (!result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null))) {
-            events.onLateReplyCached(service, r.method()); // a late reply still refreshes the cache
-          }
-        });
+        // Answer at once, as a plain call would; the reply is encoded and stored off this
+        // delivery thread, and a lookup of the key (a call failing right after) waits for it.
+        store.saveInBackground(r.key(), r.method(), value, r.policy());
+        settled.complete(null);
+        if (!result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null))) {
+          events.onLateReplyCached(service, r.method()); // a late reply still refreshes the cache
+        }
         return;
       }
       // The RPC is over: free the key first, so that whoever got this outcome and calls again

@@ -46,6 +46,7 @@ public final class CachingInvoker {
   private final CachedStrategy cached;
   private final CacheFirstStrategy cacheFirst;
   private final CacheInstrumentation instrumentation;
+  private final KeyMemo memo = new KeyMemo(10_000);
 
   public CachingInvoker(Settings s) {
     this.mode = s.mode();
@@ -110,7 +111,12 @@ public final class CachingInvoker {
   private String key(String method, List<?> args, Map<String, ?> kwargs, CachePolicy policy, RpcContext context) {
     List<String> varyOn = policy.varyOnContext();
     if (varyOn.isEmpty()) {
-      return keyPrefix + CacheKeys.derive(service, method, args, kwargs);
+      String key = memo.get(method, args, kwargs);
+      if (key == null) {
+        key = keyPrefix + CacheKeys.derive(service, method, args, kwargs);
+        memo.put(method, args, kwargs, key);
+      }
+      return key;
     }
     // The context the RPC will carry: the caller's, or the client's own outside a service method.
     Map<String, Object> data = context != null ? context.data() : client.contextData();

@@ -6,8 +6,12 @@ import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.internal.Futures;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
@@ -35,6 +39,9 @@ final class StoreAccess {
   private final Clock clock;
   private final boolean storeBoundsItself;
   private final ThrottledLog log = new ThrottledLog(LOG, Duration.ofSeconds(10));
+  // Replies being encoded and stored: a lookup, delete or invalidation of the key waits for them,
+  // so a caller who got a reply finds it cached (and an invalidation is never undone by a late save).
+  private final Map<String, CompletableFuture<Void>> saving = new ConcurrentHashMap<>();
 
   StoreAccess(String service, CacheStore store, ValueCodec codec, Executor executor, ScheduledExecutorService scheduler,
       Duration readTimeout, Duration writeTimeout, SafeListener events, Clock clock) {
@@ -64,6 +71,10 @@ final class StoreAccess {
    * on the executor.
    */
   CompletableFuture<Hit> lookup(String key) {
+    CompletableFuture<Void> pending = saving.get(key);
+    if (pending != null) {
+      return pending.thenCompose(v -> lookup(key));
+    }
     CompletableFuture<byte[]> raw;
     try {
       raw = Objects.requireNonNull(store.get(key), "store returned a null future");
@@ -102,10 +113,54 @@ final class StoreAccess {
   }
 
   /**
+   * Encodes and stores a reply on the executor, so that the reply reaches its caller without
+   * waiting for either. Until it is done, lookups, deletes and invalidations of the key wait for
+   * it. The future completes (never exceptionally) once the store has it, failed or timed out.
+   */
+  CompletableFuture<Void> saveInBackground(String key, String method, Object value, CachePolicy policy) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    long replyAt = clock.millis(); // ttls run from when the reply came, not from when it is stored
+    CompletableFuture<Void> before = saving.put(key, done);
+    Runnable finish = () -> {
+      saving.remove(key, done);
+      done.complete(null);
+    };
+    Runnable work = () -> {
+      try {
+        save(key, method, value, policy, replyAt).whenComplete((v, e) -> finish.run());
+      } catch (RuntimeException | Error e) { // never leave the key's lookups waiting
+        finish.run();
+        throw e;
+      }
+    };
+    if (before == null) {
+      OffThread.run(executor, work);
+    } else {
+      before.whenComplete((v, e) -> OffThread.run(executor, work)); // saves of one key in the order they came
+    }
+    return done;
+  }
+
+  /**
    * Encodes and stores a reply. The future completes (never exceptionally) when the store has it,
    * failed, or took longer than the write timeout. Call it off I/O threads: encoding is work.
    */
   CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy) {
+    return save(key, method, value, policy, clock.millis());
+  }
+
+  /** Stores a reply that came at {@code replyAt}: its freshness and its life in the store count from then. */
+  private CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy, long replyAt) {
+    Duration ttl = policy.ttl();
+    long freshUntil = ttl == null ? Entry.NO_DEADLINE : replyAt + ttl.toMillis();
+    Duration storeTtl = policy.storeTtl();
+    if (storeTtl != null) {
+      long left = storeTtl.toMillis() - Math.max(0, clock.millis() - replyAt);
+      if (left <= 0) {
+        return CompletableFuture.completedFuture(null); // it would be gone already
+      }
+      storeTtl = Duration.ofMillis(left);
+    }
     byte[] payload;
     try {
       payload = codec.encode(value);
@@ -113,11 +168,9 @@ final class StoreAccess {
       log.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
       return CompletableFuture.completedFuture(null);
     }
-    Duration ttl = policy.ttl();
-    long freshUntil = ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis();
     CompletableFuture<Void> put;
     try {
-      put = Objects.requireNonNull(store.put(key, Entry.wrap(freshUntil, payload), policy.storeTtl()), "store returned a null future");
+      put = Objects.requireNonNull(store.put(key, Entry.wrap(freshUntil, payload), storeTtl), "store returned a null future");
     } catch (RuntimeException e) {
       failed("put", e);
       return CompletableFuture.completedFuture(null);
@@ -162,8 +215,12 @@ final class StoreAccess {
     }
   }
 
-  /** Deletes one entry; the future completes, never exceptionally, once done or given up. */
+  /** Deletes one entry (after a save of it under way); the future completes, never exceptionally, once done or given up. */
   CompletableFuture<Void> delete(String key) {
+    CompletableFuture<Void> pending = saving.get(key);
+    if (pending != null) {
+      return pending.thenCompose(v -> delete(key));
+    }
     try {
       return Bounded.within(store.delete(key), writeTimeout, scheduler, "cache delete").handle((v, error) -> {
         if (error != null) {
@@ -177,8 +234,20 @@ final class StoreAccess {
     }
   }
 
-  /** Invalidation by prefix: an explicit request, so its failure is reported to the caller. */
+  /**
+   * Invalidation by prefix, after the saves of matching keys under way: an explicit request, so
+   * its failure is reported to the caller.
+   */
   CompletableFuture<Long> deleteByPrefix(String prefix) {
+    List<CompletableFuture<Void>> pending = new ArrayList<>();
+    saving.forEach((key, done) -> {
+      if (key.startsWith(prefix)) {
+        pending.add(done);
+      }
+    });
+    if (!pending.isEmpty()) {
+      return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenCompose(v -> deleteByPrefix(prefix));
+    }
     try {
       return store.deleteByPrefix(prefix);
     } catch (RuntimeException e) {
