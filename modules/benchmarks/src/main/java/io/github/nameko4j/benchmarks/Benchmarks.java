@@ -27,6 +27,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectOutputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,7 +130,13 @@ public final class Benchmarks {
       sections.put("8", b::nearCache);
       for (Map.Entry<String, Section> section : sections.entrySet()) {
         if (only.isEmpty() || only.contains(section.getKey())) {
-          section.getValue().run();
+          try {
+            section.getValue().run();
+          } catch (Exception | Error e) { // one broken row must not cost the others
+            log("row " + section.getKey() + " failed: " + e);
+            e.printStackTrace();
+            b.rows.add(new Row(section.getKey(), "(the row's run failed)", "failed: " + e, "-", "-", "-", "**no**"));
+          }
         }
       }
       b.deleteRedisKeys();
@@ -274,15 +281,29 @@ public final class Benchmarks {
           micros(latency[1], 50) + " (" + f1(latency[1].meanMicros()) + ") raw AMQP echo", f2(p50), "≤ 1.10", met(p50 <= 1.10)));
       rows.add(new Row("1a'", "RPC round trip, sequential: p99 µs", micros(latency[0], 99), micros(latency[1], 99) + " raw AMQP echo",
           f2(p99), "≤ 1.3", met(p99 <= 1.3)));
+      try (RawEcho rawNameko = new RawEcho(amqp, 64, replyBytes, true)) {
+        Call nameko = i -> rawNameko.call(requestBytes);
+        warmUp(nameko, full ? 6 : 3);
+        Stats[] wire = alternateSamples(ours, nameko, full ? 300 : 200);
+        double r50 = wire[0].percentileMillis(50) / wire[1].percentileMillis(50);
+        rows.add(new Row("1a''", "RPC round trip p50 µs vs a raw echo carrying nameko's message properties (call id stack header, "
+            + "expiration): the library's own share", micros(wire[0], 50), micros(wire[1], 50) + " (raw echo, nameko's properties)",
+            f2(r50), "(report)", "-"));
+      }
       StringBuilder curve = new StringBuilder();
       for (int callers : new int[] {1, 8, 64, 256}) {
         double seconds = full ? 5 : 2;
         double sumOurs = 0;
         double sumRaw = 0;
         int throughputRounds = full ? 6 : 3;
+        long[] cpuOurs = new long[3]; // JVM ns, broker ns, calls
+        long[] cpuRaw = new long[3];
         for (int r = 0; r < throughputRounds; r++) {
-          sumOurs += throughput(ours, callers, seconds);
-          sumRaw += throughput(base, callers, seconds);
+          sumOurs += cpu.measure(() -> throughput(ours, callers, seconds), seconds, cpuOurs);
+          sumRaw += cpu.measure(() -> throughput(base, callers, seconds), seconds, cpuRaw);
+        }
+        if (callers == 64 || callers == 8) {
+          rows.add(cpuRow(callers, cpuOurs, cpuRaw));
         }
         double o = sumOurs / throughputRounds;
         double b = sumRaw / throughputRounds;
@@ -301,6 +322,22 @@ public final class Benchmarks {
     }
     payloadSizes();
     virtualThreads();
+  }
+
+  private final CpuClock cpu = new CpuClock(URI.create(amqp.split(";")[0]).getPort() > 0 ? URI.create(amqp.split(";")[0]).getPort() : 5672);
+
+  /** Row 1f: where each call's CPU goes while {@code callers} call at once (on 2 cores, the bound on throughput). */
+  private Row cpuRow(int callers, long[] ours, long[] raw) {
+    String what = "CPU per call at " + callers + " callers, µs: this JVM (client + server) + broker";
+    if (!cpu.seesBroker()) {
+      return new Row("1f", what, "broker process not found (not local, or /proc unreadable)", "-", "-", "(report)", "-");
+    }
+    double jo = ours[0] / 1e3 / ours[2];
+    double bo = ours[1] / 1e3 / ours[2];
+    double jr = raw[0] / 1e3 / raw[2];
+    double br = raw[1] / 1e3 / raw[2];
+    return new Row("1f", what, f1(jo) + " + " + f1(bo) + " = " + f1(jo + bo), f1(jr) + " + " + f1(br) + " = " + f1(jr + br) + " (raw AMQP echo)",
+        f2((jo + bo) / (jr + br)), "(report)", "-");
   }
 
   /** Row 1c's throughput with 64 platform threads, which row 1e compares with. */
@@ -404,7 +441,7 @@ public final class Benchmarks {
       // A service queue nobody consumes: every call stays pending.
       ch.queueDeclare("rpc-" + service, true, false, false, null);
       ch.queueBind("rpc-" + service, "nameko-rpc", service + ".*");
-      client.call(service, "warm", List.of(), Map.of(), Duration.ofMillis(1)); // fails fast: a timeout
+      client.callAsync(service, "warm", List.of(), Map.of(), Duration.ofMillis(1)).exceptionally(e -> null).join(); // a timeout
       long before = usedHeap();
       List<CompletableFuture<Object>> pending = new ArrayList<>(calls);
       for (int i = 0; i < calls; i++) {
@@ -426,7 +463,7 @@ public final class Benchmarks {
 
     int entries = 100_000;
     InMemoryCacheStore store = InMemoryCacheStore.builder().maximumSize(1_000_000).build();
-    byte[] value = KryoValueCodec.create().encode(List.of("hello", 42));
+    byte[] value = KryoValueCodec.create().encode(new ArrayList<>(List.of("hello", 42))); // replies decode to ArrayList
     String prefix = KryoValueCodec.create().id() + ":some_service:some_method:";
     long before = usedHeap();
     for (int i = 0; i < entries; i++) {
@@ -550,27 +587,30 @@ public final class Benchmarks {
     try (NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(2)).build()) {
       CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(service)
           .defaultPolicy(CachePolicy.custom().failoverTimeout(Duration.ofMillis(50)).build()).build();
+      int total = full ? 5000 : 1000;
       try (NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(service, new Echo()).start()) {
-        proxy.call("echo", "cached");
+        for (int i = 0; i < total; i++) {
+          proxy.call("echo", "cached-" + i); // a key per call: each call below is the first of its flight and waits the timeout
+        }
       }
       // The service hangs: its queue is consumed by something that never replies.
       ConnectionFactory f = new ConnectionFactory();
       f.setUri(amqp);
       try (Connection c = f.newConnection(); Channel ch = c.createChannel()) {
         ch.basicConsume("rpc-" + service, true, new DefaultConsumer(ch));
-        int total = full ? 5000 : 1000;
         int callers = 2; // few, so the row measures timing precision, not 2-core CPU contention
         Stats stats = new Stats(total);
         AtomicInteger wrong = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(callers);
         List<Future<?>> futures = new ArrayList<>();
         for (int t = 0; t < callers; t++) {
+          int first = t * (total / callers);
           futures.add(pool.submit(() -> {
-            for (int i = 0; i < total / callers; i++) {
+            for (int i = first; i < first + total / callers; i++) {
               long start = System.nanoTime();
-              Object reply = proxy.call("echo", "cached");
+              Object reply = proxy.call("echo", "cached-" + i);
               stats.add(System.nanoTime() - start);
-              if (!"cached".equals(reply)) {
+              if (!("cached-" + i).equals(reply)) {
                 wrong.incrementAndGet();
               }
             }
@@ -795,7 +835,23 @@ public final class Benchmarks {
       s.append("| ").append(r.id()).append(" | ").append(r.what()).append(" | ").append(r.ours()).append(" | ").append(r.baseline())
           .append(" | ").append(ratio).append(" | ").append(r.target()).append(" | ").append(met).append(" |\n");
     }
+    appendCurve(s, last);
     return s.toString();
+  }
+
+  /** Calls per second by number of callers (rows 1b, 1b', 1c), as a table of its own. */
+  private static void appendCurve(StringBuilder s, List<Row> rows) {
+    List<Row> curve = rows.stream().filter(r -> r.what().startsWith("RPC throughput, ") && r.what().contains(" callers (calls/s)")
+        && !r.what().contains("virtual")).toList();
+    if (curve.isEmpty()) {
+      return;
+    }
+    s.append("\nRPC calls per second by number of callers (last run):\n\n| callers | ours | raw AMQP echo | ours / raw |\n|---:|---:|---:|---:|\n");
+    for (Row r : curve) {
+      String callers = r.what().substring("RPC throughput, ".length(), r.what().indexOf(" callers"));
+      s.append("| ").append(callers).append(" | ").append(r.ours()).append(" | ").append(r.baseline().replace(" (raw AMQP echo)", ""))
+          .append(" | ").append(r.ratio()).append(" |\n");
+    }
   }
 
   /** The row of {@code run} that measures what {@code row} does: same id, at the same place if ids repeat. */

@@ -9,6 +9,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -40,9 +41,20 @@ final class RawEcho implements AutoCloseable {
   private final Object serverLock = new Object();
   private final Object clientLock = new Object();
   private final byte[] reply;
+  private final boolean namekoProperties;
 
   RawEcho(String uri, int workers, byte[] reply) throws Exception {
+    this(uri, workers, reply, false);
+  }
+
+  /**
+   * @param namekoProperties carry the message properties nameko's protocol needs (content encoding,
+   *     priority, a call id stack header, and on requests an expiration), so that a row can tell the
+   *     cost of the wire format from the cost of the library
+   */
+  RawEcho(String uri, int workers, byte[] reply, boolean namekoProperties) throws Exception {
     this.reply = reply;
+    this.namekoProperties = namekoProperties;
     ConnectionFactory f = new ConnectionFactory();
     f.setUri(uri);
     serverConnection = f.newConnection("bench-raw-server");
@@ -106,8 +118,12 @@ final class RawEcho implements AutoCloseable {
   }
 
   private void respond(long deliveryTag, AMQP.BasicProperties request) {
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
-        .contentType("application/json").deliveryMode(2).correlationId(request.getCorrelationId()).build();
+    AMQP.BasicProperties.Builder builder = new AMQP.BasicProperties.Builder()
+        .contentType("application/json").deliveryMode(2).correlationId(request.getCorrelationId());
+    if (namekoProperties) {
+      builder.contentEncoding("utf-8").headers(Map.of()).priority(0);
+    }
+    AMQP.BasicProperties props = builder.build();
     try {
       synchronized (serverLock) {
         toAck.put(serverPublish.getNextPublishSeqNo(), deliveryTag);
@@ -123,8 +139,13 @@ final class RawEcho implements AutoCloseable {
     String id = UUID.randomUUID().toString();
     CompletableFuture<byte[]> f = new CompletableFuture<>();
     pending.put(id, f);
-    AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
-        .contentType("application/json").deliveryMode(2).correlationId(id).replyTo(replyKey).build();
+    AMQP.BasicProperties.Builder builder = new AMQP.BasicProperties.Builder()
+        .contentType("application/json").deliveryMode(2).correlationId(id).replyTo(replyKey);
+    if (namekoProperties) {
+      builder.contentEncoding("utf-8").priority(0).expiration("30000")
+          .headers(Map.of("nameko.call_id_stack", List.of("standalone_rpc_proxy.call." + id)));
+    }
+    AMQP.BasicProperties props = builder.build();
     synchronized (clientLock) {
       clientPublish.basicPublish(EXCHANGE, queue + ".echo", true, props, body);
     }

@@ -53,6 +53,19 @@ class JsonTest {
   }
 
   @Test
+  void longStringsAreWrittenExactlyAsShortOnesWhateverTheirCharacters() {
+    // Long printable-ASCII strings take a byte-copy path; every other long string Jackson's own.
+    for (String piece : List.of("abc/XYZ~\u007f", "quote\"", "back\\slash", "tab\t", "nul\u0000", "é", "✓", "😀")) {
+      String shortOne = piece;
+      String longOne = piece.repeat(2_000 / piece.length() + 1);
+      String expectedShort = encode(List.of(shortOne));
+      String inner = expectedShort.substring(2, expectedShort.length() - 2); // the escaped piece, without ["..."]
+      assertThat(encode(List.of(longOne))).isEqualTo("[\"" + inner.repeat(2_000 / piece.length() + 1) + "\"]");
+      assertThat(decode(encode(Map.of("result", longOne)))).isEqualTo(Map.of("result", longOne));
+    }
+  }
+
+  @Test
   void writesNonStringKeysAsPythonDoes() {
     Map<Object, String> m = new LinkedHashMap<>();
     m.put(1, "int");

@@ -10,8 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A {@code redis-server} a test owns: on a free loopback port, in its own directory, killed by
@@ -186,8 +188,19 @@ public final class RedisServerProcess implements AutoCloseable {
     }
   }
 
+  /** Kills the server and deletes its directory (its log, certificates, config). */
   @Override
   public void close() {
     kill();
+    deleteTree(dir);
+  }
+
+  /** Deletes {@code dir} and what it holds; best effort (a test's scratch space). */
+  public static void deleteTree(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // left for the OS to clean: nothing depends on it
+    }
   }
 }

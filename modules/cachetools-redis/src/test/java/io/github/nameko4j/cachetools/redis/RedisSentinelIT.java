@@ -47,6 +47,7 @@ class RedisSentinelIT {
         sentinel.destroyForcibly();
         sentinel.waitFor(10, TimeUnit.SECONDS);
       }
+      RedisServerProcess.deleteTree(dir);
     }
   }
 }

@@ -85,6 +85,7 @@ public final class Json {
     // 1E+140000000 stays 12 characters instead of 140 million.
     time.addSerializer(BigDecimal.class, stringOf(BigDecimal::toString));
     time.addSerializer(byte[].class, stringOf(v -> Base64.getEncoder().encodeToString(v)));
+    time.addSerializer(String.class, new AsciiStringSerializer());
     JsonFactory factory = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNumberLength(MAX_NUMBER_DIGITS)
