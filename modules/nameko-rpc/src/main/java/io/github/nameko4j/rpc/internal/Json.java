@@ -162,8 +162,8 @@ public final class Json {
    * latin-1}, {@code utf_8} are not all Java aliases); UTF-8 when absent or unknown.
    */
   public static Charset charset(String encoding) {
-    if (encoding == null || encoding.isBlank()) {
-      return StandardCharsets.UTF_8;
+    if (encoding == null || encoding.isBlank() || encoding.equalsIgnoreCase("utf-8")) {
+      return StandardCharsets.UTF_8; // the common case, at no cost per message
     }
     for (String name : new String[] {encoding.trim(), encoding.trim().replace("-", "").replace("_", "")}) {
       try {
