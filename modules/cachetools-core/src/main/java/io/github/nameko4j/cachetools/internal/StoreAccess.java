@@ -115,7 +115,9 @@ final class StoreAccess {
   /**
    * Encodes and stores a reply on the executor, so that the reply reaches its caller without
    * waiting for either. Until it is done, lookups, deletes and invalidations of the key wait for
-   * it. The future completes (never exceptionally) once the store has it, failed or timed out.
+   * it. Writes of one key run one at a time, in order; a reply still waiting for its turn when a
+   * newer one comes is skipped, so a hot key on a slow store never queues up writes. The future
+   * completes (never exceptionally) once the store has it, failed, timed out or was skipped.
    */
   CompletableFuture<Void> saveInBackground(String key, String method, Object value, CachePolicy policy) {
     CompletableFuture<Void> done = new CompletableFuture<>();
@@ -126,6 +128,10 @@ final class StoreAccess {
       done.complete(null);
     };
     Runnable work = () -> {
+      if (saving.get(key) != done) {
+        finish.run(); // a newer reply of this key came meanwhile: only the newest is written
+        return;
+      }
       try {
         save(key, method, value, policy, replyAt).whenComplete((v, e) -> finish.run());
       } catch (RuntimeException | Error e) { // never leave the key's lookups waiting
