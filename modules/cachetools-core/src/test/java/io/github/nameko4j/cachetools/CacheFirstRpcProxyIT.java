@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
@@ -58,6 +59,8 @@ class CacheFirstRpcProxyIT extends WithBackend {
     CacheFirstRpcProxy first = CacheFirstRpcProxy.builder(client).service(backend.name).store(store).clock(clock).defaultPolicy(policy).build();
     CachedRpcProxy cached = CachedRpcProxy.builder(client).service(backend.name).store(store).clock(clock).defaultPolicy(policy).build();
     Object original = first.call("stamp", "stale");
+    // The reply is stored in the background: let that happen before time jumps, as it does at once in real time.
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.size() == 1);
     clock.advance(Duration.ofSeconds(20)); // past the ttl, inside the stale window
     backend.failing = true;
     assertThatThrownBy(() -> first.call("stamp", "stale")).isInstanceOf(RemoteServiceException.class);

@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.github.nameko4j.rpc.RemoteServiceException;
 import io.github.nameko4j.rpc.RpcService;
@@ -85,11 +86,13 @@ class ProxyApiIT extends WithBackend {
   void anAnnotationReplacesOnlyTheSettingsItGivesOfTheBuildersPolicy() {
     ManualClock clock = new ManualClock();
     // builder: ttl 1m, stale window 5m for echo; annotation: ttl 2m. Effective: ttl 2m, stale 5m.
+    InMemoryCacheStore store = InMemoryCacheStore.builder().clock(clock).build();
     Precedence typed = CachedRpcProxy.builder(client).service(backend.name).clock(clock)
-        .store(InMemoryCacheStore.builder().clock(clock).build())
+        .store(store)
         .policy("echo", CachePolicy.custom().ttl(Duration.ofMinutes(1)).staleWindow(Duration.ofMinutes(5)).build())
         .build(Precedence.class);
     assertThat(typed.echo("p")).isEqualTo("p");
+    await().atMost(Duration.ofSeconds(10)).until(() -> store.size() == 1); // stored in the background before time jumps
     backend.failing = true;
     clock.advance(Duration.ofMinutes(6)); // past 1m + 5m: gone had the annotation's ttl not replaced the builder's
     assertThat(typed.echo("p")).isEqualTo("p"); // answered from the entry, kept 2m + 5m

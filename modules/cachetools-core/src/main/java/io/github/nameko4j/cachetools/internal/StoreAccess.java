@@ -159,6 +159,15 @@ final class StoreAccess {
   private CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy, long replyAt) {
     Duration ttl = policy.ttl();
     long freshUntil = ttl == null ? Entry.NO_DEADLINE : replyAt + ttl.toMillis();
+    byte[] payload;
+    try {
+      payload = codec.encode(value);
+    } catch (RuntimeException | StackOverflowError e) { // CodecException, or a bug in a user codec
+      log.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
+      return CompletableFuture.completedFuture(null);
+    }
+    // The store counts its expiry from when it gets the entry: give it what is left of the
+    // entry's life, read as late as possible (after encoding, which takes time).
     Duration storeTtl = policy.storeTtl();
     if (storeTtl != null) {
       long left = storeTtl.toMillis() - Math.max(0, clock.millis() - replyAt);
@@ -166,13 +175,6 @@ final class StoreAccess {
         return CompletableFuture.completedFuture(null); // it would be gone already
       }
       storeTtl = Duration.ofMillis(left);
-    }
-    byte[] payload;
-    try {
-      payload = codec.encode(value);
-    } catch (RuntimeException | StackOverflowError e) { // CodecException, or a bug in a user codec
-      log.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
-      return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> put;
     try {
