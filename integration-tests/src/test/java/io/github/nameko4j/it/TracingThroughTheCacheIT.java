@@ -127,8 +127,9 @@ class TracingThroughTheCacheIT {
         root2.end();
       }
       String trace2 = root2.context().traceId();
+      // The late reply ends the server's span, then, once it reaches the client, the client's: wait for both.
       await().atMost(Duration.ofSeconds(10)).until(() -> inTrace(tracing, trace2).stream()
-          .anyMatch(s -> s.getName().equals(back.name + ".echo process")));
+          .filter(s -> s.getName().equals(back.name + ".echo process") || s.getName().equals(back.name + ".echo send")).count() == 2);
       List<SpanData> second = inTrace(tracing, trace2);
       SpanData fallback = named(second, back.name + ".echo cache");
       assertThat(tag(fallback, "nameko.cache.outcome")).isEqualTo("fallback");
@@ -147,7 +148,9 @@ class TracingThroughTheCacheIT {
         root3.end();
       }
       String trace3 = root3.context().traceId();
-      await().atMost(Duration.ofSeconds(10)).until(() -> inTrace(tracing, trace3).size() >= 3);
+      // Spans are exported as they end; the client's ends once the reply reached it: wait for all four.
+      await().atMost(Duration.ofSeconds(10)).until(() -> inTrace(tracing, trace3).stream().map(SpanData::getName).toList()
+          .containsAll(List.of("root 3", frontName + ".via_cache_first send", frontName + ".via_cache_first process", back.name + ".other cache")));
       List<SpanData> third = inTrace(tracing, trace3);
       SpanData hit = named(third, back.name + ".other cache");
       assertThat(tag(hit, "nameko.cache.outcome")).isEqualTo("hit");
