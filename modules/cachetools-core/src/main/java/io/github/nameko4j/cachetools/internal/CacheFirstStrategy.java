@@ -104,13 +104,12 @@ final class CacheFirstStrategy {
       }
     });
     if (!awaitSave) {
-      // Answer at once, as a plain call would; the reply is encoded and stored off this delivery
-      // thread, and lookups of the key (the next caller's) wait for it.
-      return call.thenApply(value -> {
-        store.saveInBackground(r.key(), r.method(), value, r.policy());
-        settled.complete(null);
+      // Off the delivery thread: encode and send the write, then answer, so that the next caller
+      // (of this replica or another sharing the store) finds the reply: CacheFirst promises that.
+      return call.thenApplyAsync(value -> {
+        store.save(r.key(), r.method(), value, r.policy()).whenComplete((v, e) -> settled.complete(null));
         return CachedReply.of(value, CachedReply.Source.SERVICE, null);
-      });
+      }, executor);
     }
     return call.thenComposeAsync(value -> store.save(r.key(), r.method(), value, r.policy())
         .thenApplyAsync(v -> {
