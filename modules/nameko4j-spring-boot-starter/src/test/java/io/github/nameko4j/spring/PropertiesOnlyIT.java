@@ -12,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -28,7 +29,10 @@ class PropertiesOnlyIT {
   }
 
   @AfterAll
-  static void cleanUp() {
+  static void cleanUp(@Autowired ConfigurableApplicationContext context) {
+    // Stop hosting first: a hosted service whose queue is deleted declares it again (it heals).
+    // The context stays in Spring's cache, stopped, as Spring leaves contexts it pauses.
+    context.stop();
     Queues.deleteServiceQueues(TestServices.get().amqpUri(), GREETER);
   }
 

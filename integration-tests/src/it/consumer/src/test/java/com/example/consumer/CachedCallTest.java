@@ -2,6 +2,9 @@ package com.example.consumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
 import io.github.nameko4j.cachetools.CacheFirstRpcProxy;
 import io.github.nameko4j.cachetools.CachedReply;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
@@ -43,6 +46,21 @@ class CachedCallTest {
       CachedReply second = greeter.callDetailedAsync("hello", List.of("world"), Map.of()).join();
       assertEquals(CachedReply.Source.CACHE, second.source());
       greeter.invalidateAll().join();
+    } finally {
+      deleteQueue(amqp, "rpc-" + service);
+    }
+  }
+
+  /** nameko keeps a stopped service's queue for its next replica; a test that invents a name removes it. */
+  private static void deleteQueue(String amqp, String queue) {
+    ConnectionFactory factory = new ConnectionFactory();
+    try {
+      factory.setUri(amqp);
+      try (Connection connection = factory.newConnection(); Channel channel = connection.createChannel()) {
+        channel.queueDelete(queue);
+      }
+    } catch (Exception e) {
+      System.err.println("could not delete " + queue + ": " + e); // the broker's hygiene, not this test's result
     }
   }
 }
