@@ -13,7 +13,7 @@ import io.github.nameko4j.spring.Nameko4jProperties;
 import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
-import org.springframework.beans.factory.FactoryBean;
+import org.springframework.beans.factory.SmartFactoryBean;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.env.Environment;
 import org.springframework.util.ClassUtils;
@@ -22,7 +22,7 @@ import org.springframework.util.ClassUtils;
  * Creates the client of one {@link RpcService} interface: a caching proxy when its annotations or
  * properties ask for caching, else a plain typed proxy of the shared {@link NamekoRpcClient}.
  */
-public class NamekoClientFactoryBean implements FactoryBean<Object>, BeanFactoryAware, EnvironmentAware {
+public class NamekoClientFactoryBean implements SmartFactoryBean<Object>, BeanFactoryAware, EnvironmentAware {
   private final Class<?> api;
   private BeanFactory beanFactory;
   private Environment environment;
@@ -73,5 +73,15 @@ public class NamekoClientFactoryBean implements FactoryBean<Object>, BeanFactory
   @Override
   public Class<?> getObjectType() {
     return api;
+  }
+
+  /**
+   * Creates the client while the context starts, even when no bean injects it: a bad policy then
+   * stops the application from starting instead of failing the client's first call, after the
+   * application already hosts its services.
+   */
+  @Override
+  public boolean isEagerInit() {
+    return true;
   }
 }
