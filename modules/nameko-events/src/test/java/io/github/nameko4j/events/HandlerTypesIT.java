@@ -67,7 +67,8 @@ class HandlerTypesIT {
     Recorder other = new Recorder("other");
     String queue = "evt-" + source + "-thing_happened--pool_" + run + ".on_thing";
     raw.deleteLater(queue);
-    raw.deleteLater("evt-" + source + "-thing_happened--other_" + run + ".on_thing");
+    String otherQueue = "evt-" + source + "-thing_happened--other_" + run + ".on_thing_happened"; // the default method name
+    raw.deleteLater(otherQueue);
     try (EventSubscriber replicaA = EventSubscriber.builder().uri(uri).service("pool_" + run)
             .on(source, "thing_happened", HandlerType.SERVICE_POOL, true, false, "on_thing", a).start();
         EventSubscriber replicaB = EventSubscriber.builder().uri(uri).service("pool_" + run)
@@ -77,6 +78,7 @@ class HandlerTypesIT {
         EventDispatcher events = dispatcher(source)) {
       assertThat(replicaA.queues()).containsExactly(queue);
       assertThat(replicaB.queues()).containsExactly(queue);
+      assertThat(otherService.queues()).containsExactly(otherQueue);
       // The flags a Python SERVICE_POOL handler with reliable delivery declares: redeclaring with them succeeds.
       raw.declareAsNamekoWould(queue, true, false, false);
       for (int i = 0; i < 20; i++) {
