@@ -103,19 +103,15 @@ final class CacheFirstStrategy {
         settled.complete(null);
       }
     });
-    if (!awaitSave) {
-      // Off the delivery thread: encode and send the write, then answer, so that the next caller
-      // (of this replica or another sharing the store) finds the reply: CacheFirst promises that.
-      return call.thenApplyAsync(value -> {
-        store.save(r.key(), r.method(), value, r.policy()).whenComplete((v, e) -> settled.complete(null));
-        return CachedReply.of(value, CachedReply.Source.SERVICE, null);
-      }, executor);
-    }
-    return call.thenComposeAsync(value -> store.save(r.key(), r.method(), value, r.policy())
-        .thenApplyAsync(v -> {
-          settled.complete(null);
-          return CachedReply.of(value, CachedReply.Source.SERVICE, null);
-        }, executor), executor);
+    // Off the delivery thread. The write is sent before the caller is answered, so that the next
+    // caller (of this replica or another sharing the store) finds the reply: CacheFirst promises
+    // that. With awaitSave the answer also waits until the store has it.
+    return call.thenComposeAsync(value -> {
+      CompletableFuture<Void> saved = store.save(r.key(), r.method(), value, r.policy());
+      saved.whenComplete((v, e) -> settled.complete(null));
+      CachedReply reply = CachedReply.of(value, CachedReply.Source.SERVICE, null);
+      return awaitSave ? saved.thenApplyAsync(v -> reply, executor) : CompletableFuture.completedFuture(reply);
+    }, executor);
   }
 
   /** Refreshes an entry nearing its ttl while callers keep getting it: once per key in this process. */
