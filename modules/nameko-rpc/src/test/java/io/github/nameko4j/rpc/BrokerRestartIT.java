@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code rabbitmqctl stop_app} / {@code start_app} mid-run: calls in flight fail with a transport
- * error instead of hanging, and client and server carry on afterwards without a restart. Runs on
- * a RabbitMQ node of its own: the shared broker is never stopped.
+ * The test's own RabbitMQ node ({@link RabbitNodeProcess}, on free loopback ports) has its app
+ * stopped and started mid-run: calls in flight fail with a transport error instead of hanging, and
+ * client and server carry on afterwards without a restart. The shared broker is never touched.
  */
 class BrokerRestartIT {
 

@@ -81,11 +81,6 @@ class TracingIT {
         .orElseThrow(() -> new AssertionError("no exception recorded on " + span.getName()));
   }
 
-  /** The names of the spans ended so far (spans are exported as they end). */
-  private static List<String> names(TestTracing tracing) {
-    return tracing.spans().stream().map(SpanData::getName).toList();
-  }
-
   private static SpanData only(List<SpanData> spans, String name) {
     List<SpanData> named = spans.stream().filter(s -> s.getName().equals(name)).toList();
     assertThat(named).as("spans named %s among %s", name, spans.stream().map(SpanData::getName).toList()).hasSize(1);
@@ -113,7 +108,7 @@ class TracingIT {
       raw.publish(relay + ".relay", props, Json.encodeRequest(List.of("hi"), Map.of()));
       assertThat(RawAmqp.take(replies, 10).bodyText()).contains("\"result\":\"hi\"");
 
-      await().atMost(Duration.ofSeconds(10)).until(() -> names(tracing).containsAll(
+      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spanNames().containsAll(
           List.of(relay + ".relay process", echo + ".echo send", echo + ".echo process")));
       List<SpanData> spans = tracing.spans();
       SpanData server = only(spans, relay + ".relay process");
@@ -152,7 +147,7 @@ class TracingIT {
       Object traceparent = request.props.getHeaders().get("nameko.traceparent");
       assertThat(traceparent).isNotNull();
       // The call's span ends as its timeout fires, on the client's timer thread: wait for it.
-      await().atMost(Duration.ofSeconds(10)).until(() -> names(tracing).contains(service + ".whatever send"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spanNames().contains(service + ".whatever send"));
       SpanData call = only(tracing.spans(), service + ".whatever send");
       // version 00, the call's trace and span, sampled (OpenTelemetry Java also sets W3C's random-trace-id bit: 03)
       assertThat(traceparent.toString()).matches("00-" + call.getTraceId() + "-" + call.getSpanId() + "-0[13]");
@@ -197,7 +192,7 @@ class TracingIT {
             .observationRegistry(tracing.registry()).start();
         NamekoRpcClient client = NamekoRpcClient.builder().uri(uri).observationRegistry(tracing.registry()).build()) {
       assertThatThrownBy(() -> client.call(echo, "boom", "kaboom")).isInstanceOf(RemoteServiceException.class);
-      await().atMost(Duration.ofSeconds(10)).until(() -> names(tracing).containsAll(List.of(echo + ".boom process", echo + ".boom send")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spanNames().containsAll(List.of(echo + ".boom process", echo + ".boom send")));
       SpanData server = only(tracing.spans(), echo + ".boom process");
       SpanData call = only(tracing.spans(), echo + ".boom send");
       assertThat(server.getParentSpanId()).isEqualTo(call.getSpanId());

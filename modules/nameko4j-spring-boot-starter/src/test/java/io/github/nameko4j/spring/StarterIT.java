@@ -185,8 +185,8 @@ class StarterIT {
       assertThat(app.getBean(TestApp.GreeterClient.class).hello("ann")).isEqualTo("hello ann");
       app.getBean(TestApp.InventoryClient.class).stamp("kiwi");
       // Spans are exported as they end; a client's ends once the reply reached it: wait for the ones read below.
-      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spans().stream().map(SpanData::getName).toList()
-          .containsAll(List.of(greeter + ".hello send", greeter + ".hello process", inventory + ".stamp cache", inventory + ".stamp send")));
+      await().atMost(Duration.ofSeconds(10)).until(() -> tracing.spanNames().containsAll(
+          List.of(greeter + ".hello send", greeter + ".hello process", inventory + ".stamp cache", inventory + ".stamp send")));
       Map<String, SpanData> byName = new HashMap<>();
       tracing.spans().forEach(s -> byName.put(s.getName(), s));
       SpanData send = byName.get(greeter + ".hello send");

@@ -57,6 +57,11 @@ public final class TestTracing implements AutoCloseable {
     return spans.getFinishedSpanItems();
   }
 
+  /** The names of the spans ended so far: what a test waits for before it reads them. */
+  public List<String> spanNames() {
+    return spans().stream().map(SpanData::getName).toList();
+  }
+
   @Override
   public void close() {
     provider.close();
