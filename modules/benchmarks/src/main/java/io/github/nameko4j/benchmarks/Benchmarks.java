@@ -18,6 +18,7 @@ import io.github.nameko4j.cachetools.redis.RedisCacheStore;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.Rpc;
+import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.testsupport.RedisServerProcess;
 import io.github.nameko4j.testsupport.TestServices;
 import io.lettuce.core.KeyScanCursor;
@@ -28,7 +29,6 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -330,7 +330,7 @@ public final class Benchmarks {
     virtualThreads();
   }
 
-  private final CpuClock cpu = new CpuClock(URI.create(amqp.split(";")[0]).getPort() > 0 ? URI.create(amqp.split(";")[0]).getPort() : 5672);
+  private final CpuClock cpu = new CpuClock(BrokerUri.parse(amqp).addresses().get(0).getPort()); // the first node's
 
   /** Row 1f: where each call's CPU goes while {@code callers} call at once (on 2 cores, the bound on throughput). */
   private Row cpuRow(int callers, long[] ours, long[] raw) {
