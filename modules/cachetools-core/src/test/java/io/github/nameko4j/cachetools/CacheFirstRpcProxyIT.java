@@ -59,7 +59,7 @@ class CacheFirstRpcProxyIT extends WithBackend {
     CacheFirstRpcProxy first = CacheFirstRpcProxy.builder(client).service(backend.name).store(store).clock(clock).defaultPolicy(policy).build();
     CachedRpcProxy cached = CachedRpcProxy.builder(client).service(backend.name).store(store).clock(clock).defaultPolicy(policy).build();
     Object original = first.call("stamp", "stale");
-    // The reply is stored in the background: let that happen before time jumps, as it does at once in real time.
+    // The write is sent before the answer, not awaited: let it finish before time jumps, as it does at once in real time.
     await().atMost(Duration.ofSeconds(10)).until(() -> store.size() == 1);
     clock.advance(Duration.ofSeconds(20)); // past the ttl, inside the stale window
     backend.failing = true;

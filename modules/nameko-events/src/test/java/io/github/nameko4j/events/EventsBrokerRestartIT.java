@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 /**
- * The broker restarted ({@code stop_app}/{@code start_app}) while events flow: dispatcher and
- * subscriber reconnect by themselves, and no event the broker confirmed is lost for a reliable
- * (durable) handler queue. Runs on a RabbitMQ node of its own.
+ * The test's own RabbitMQ node ({@link RabbitNodeProcess}) has its app restarted while events
+ * flow: dispatcher and subscriber reconnect by themselves, and no event the broker confirmed is
+ * lost for a reliable (durable) handler queue. The shared broker is never touched.
  */
 class EventsBrokerRestartIT {
 
