@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -34,6 +35,44 @@ class CacheFirstRpcProxyIT extends WithBackend {
     store.clear();
     assertThat(proxy.call("echo", "hi")).isEqualTo("hi");
     assertThat(backend.calls("echo")).isEqualTo(before + 2);
+  }
+
+  /**
+   * Redis answers a GET sent after a SET on the same connection with the SET's value, whether or
+   * not the SET's acknowledgement has come back: the next caller must be answered from the cache.
+   */
+  @Test
+  void theNextCallerIsAnsweredFromTheCacheOnceTheWriteIsSentNotOnlyOnceItIsAcknowledged() {
+    List<CompletableFuture<Void>> acknowledgements = new CopyOnWriteArrayList<>();
+    CacheStore slowToAcknowledge = new CacheStore() {
+      @Override
+      public CompletableFuture<byte[]> get(String key) {
+        return store.get(key);
+      }
+
+      @Override
+      public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+        CompletableFuture<Void> acknowledged = new CompletableFuture<>();
+        acknowledgements.add(acknowledged);
+        return store.put(key, value, ttl).thenCompose(v -> acknowledged);
+      }
+
+      @Override
+      public CompletableFuture<Void> delete(String key) {
+        return store.delete(key);
+      }
+    };
+    CacheFirstRpcProxy proxy = CacheFirstRpcProxy.builder(client).service(backend.name).store(slowToAcknowledge)
+        .storeTimeout(Duration.ofSeconds(30)).build();
+    try {
+      CachedReply first = proxy.callDetailedAsync("stamp", List.of("ack"), Map.of()).join();
+      CachedReply second = proxy.callDetailedAsync("stamp", List.of("ack"), Map.of()).join();
+      assertThat(first.source()).isEqualTo(CachedReply.Source.SERVICE);
+      assertThat(second.source()).isEqualTo(CachedReply.Source.CACHE);
+      assertThat(second.value()).isEqualTo(first.value());
+    } finally {
+      acknowledgements.forEach(a -> a.complete(null));
+    }
   }
 
   @Test

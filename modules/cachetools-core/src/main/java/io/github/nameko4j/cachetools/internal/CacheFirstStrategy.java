@@ -92,9 +92,9 @@ final class CacheFirstStrategy {
   }
 
   /**
-   * Calls the service and stores the reply. {@code settled} completes once the reply is stored.
-   * With {@code awaitSave} (the lease on) the result waits for the store too, so that the replicas
-   * waiting for this entry find it.
+   * Calls the service and stores the reply. {@code settled} completes once the write is sent, or
+   * with {@code awaitSave} (the lease on) once the store has it, and the result waits for that too,
+   * so that the replicas waiting for this entry find it.
    */
   private CompletableFuture<CachedReply> callAndSave(CallRequest r, boolean awaitSave, CompletableFuture<Void> settled) {
     CompletableFuture<Object> call = rpc.call(r);
@@ -108,9 +108,15 @@ final class CacheFirstStrategy {
     // that. With awaitSave the answer also waits until the store has it.
     return call.thenComposeAsync(value -> {
       CompletableFuture<Void> saved = store.save(r.key(), r.method(), value, r.policy());
-      saved.whenComplete((v, e) -> settled.complete(null));
       CachedReply reply = CachedReply.of(value, CachedReply.Source.SERVICE, null);
-      return awaitSave ? saved.thenApplyAsync(v -> reply, executor) : CompletableFuture.completedFuture(reply);
+      if (awaitSave) {
+        saved.whenComplete((v, e) -> settled.complete(null));
+        return saved.thenApplyAsync(v -> reply, executor);
+      }
+      // The write is sent: a lookup sent after it (Redis: the same connection, in order) finds
+      // it, so the key is free for the next caller's lookup now, not once the store acknowledges.
+      settled.complete(null);
+      return CompletableFuture.completedFuture(reply);
     }, executor);
   }
 
