@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -21,6 +22,10 @@ public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final List<Link> links = new CopyOnWriteArrayList<>();
   private volatile boolean refusing;
+  private volatile boolean holding;
+  private volatile int held;
+  private volatile boolean pausedToTarget;
+  private volatile long delayToClientNanos;
   private volatile boolean closed;
 
   /** One proxied connection: the client's socket and ours to the target. */
@@ -93,6 +98,36 @@ public final class TcpProxy implements AutoCloseable {
     this.refusing = refuse;
   }
 
+  /**
+   * While true, new connections are accepted but nothing is forwarded until released (a handshake
+   * that hangs, as with a node that is overloaded or half up); {@link #heldConnections()} counts
+   * them. Releasing forwards them as usual.
+   */
+  public void holdNewConnections(boolean hold) {
+    this.holding = hold;
+  }
+
+  /** Connections accepted and waiting while {@link #holdNewConnections} holds them. */
+  public int heldConnections() {
+    return held;
+  }
+
+  /**
+   * While true, nothing the clients send is read: their socket buffers fill and their writes block
+   * (TCP pushing back, as with a slow or stalled peer); what the target sends still flows.
+   */
+  public void pauseClientToTarget(boolean pause) {
+    this.pausedToTarget = pause;
+  }
+
+  /**
+   * Holds what the target sends for {@code delay} before passing it on (a slow server, or a slow
+   * network): replies arrive late, but they arrive. {@link Duration#ZERO} turns it off.
+   */
+  public void delayToClient(Duration delay) {
+    this.delayToClientNanos = delay.toNanos();
+  }
+
   /** Closes every connection on both sides (as a node dying). */
   public void closeAll() {
     for (Link l : links) {
@@ -113,6 +148,13 @@ public final class TcpProxy implements AutoCloseable {
       if (refusing) {
         closeQuietly(client);
         continue;
+      }
+      if (holding) {
+        held++;
+        while (holding && !closed && !client.isClosed()) {
+          pause();
+        }
+        held--;
       }
       Socket upstream = new Socket();
       try {
@@ -136,9 +178,23 @@ public final class TcpProxy implements AutoCloseable {
         InputStream in = toUpstream ? link.client.getInputStream() : link.upstream.getInputStream();
         OutputStream out = toUpstream ? link.upstream.getOutputStream() : link.client.getOutputStream();
         int n;
-        while ((n = in.read(buffer)) >= 0) {
+        while (true) {
+          while (toUpstream && pausedToTarget && !closed) {
+            pause();
+          }
+          if ((n = in.read(buffer)) < 0) {
+            break;
+          }
           if (link.blackholed || link.clientCut) {
             continue; // read and drop, so the sender never blocks and never learns
+          }
+          long delay = delayToClientNanos;
+          if (!toUpstream && delay > 0) {
+            try {
+              Thread.sleep(delay / 1_000_000, (int) (delay % 1_000_000));
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
           }
           out.write(buffer, 0, n);
           out.flush();
@@ -155,6 +211,14 @@ public final class TcpProxy implements AutoCloseable {
     }, "tcp-proxy-" + (toUpstream ? "up" : "down") + "-" + server.getLocalPort());
     t.setDaemon(true);
     t.start();
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(2);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void closeQuietly(Socket s) {
