@@ -83,7 +83,7 @@ public final class EventDispatcher implements AutoCloseable {
       return t;
     });
     timer.setRemoveOnCancelPolicy(true);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(b.uri), b.connectTimeout, b.heartbeat, "nameko4j-dispatch-" + source,
+    this.keeper = new ConnectionKeeper(BrokerUri.parse(b.uri), b.connectTimeout, b.heartbeat, b.maxMessageSize, "nameko4j-dispatch-" + source,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {

@@ -49,6 +49,11 @@ final class RawAmqp implements AutoCloseable {
     channel.exchangeDeclare(EXCHANGE, "topic", true, false, null);
   }
 
+  /** Another channel on this connection (e.g. after the broker closed one). */
+  Channel newChannel() throws IOException {
+    return connection.createChannel();
+  }
+
   /** A queue bound to nameko-rpc with {@code bindingKey}; everything it receives lands in the returned queue. */
   BlockingQueue<Message> listen(String bindingKey) throws IOException {
     String queue = channel.queueDeclare("test-" + UUID.randomUUID(), false, true, true, null).getQueue();

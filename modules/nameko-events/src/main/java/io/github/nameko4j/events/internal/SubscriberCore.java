@@ -7,9 +7,11 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.github.nameko4j.events.Event;
+import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ConnectionKeeper;
+import io.github.nameko4j.rpc.internal.HeaderFrames;
 import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Ids;
 import io.github.nameko4j.rpc.internal.Instrumentation;
@@ -53,7 +55,7 @@ public final class SubscriberCore implements AutoCloseable {
     this.subscriptions = List.copyOf(subscriptions);
     this.maxWorkers = maxWorkers;
     this.workers = Workers.pool("nameko4j-" + service + "-events", maxWorkers);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-events-" + service,
+    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE, "nameko4j-events-" + service,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -123,6 +125,9 @@ public final class SubscriberCore implements AutoCloseable {
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
       Channel ch = getChannel();
+      if (HeaderFrames.rejectedIfUnreadable(ch, envelope, props, subscription.toString())) {
+        return;
+      }
       try {
         workers.execute(() -> handle(ch, subscription, envelope, props, body));
       } catch (RejectedExecutionException e) {

@@ -64,7 +64,7 @@ public final class ClientCore implements AutoCloseable {
     // Most timeouts are cancelled by their reply: drop them at once rather than hold them for 30 s.
     timeouts.setRemoveOnCancelPolicy(true);
     this.timer = timeouts;
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-client-" + callerName,
+    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, maxMessageSize, "nameko4j-client-" + callerName,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -268,6 +268,12 @@ public final class ClientCore implements AutoCloseable {
       return;
     }
     cancelTimeout(call);
+    String unreadable = HeaderFrames.unreadable(props);
+    if (unreadable != null) {
+      call.future.completeExceptionally(new TransportException("the reply of " + call.service + "." + call.method
+          + " cannot be read: " + unreadable));
+      return;
+    }
     Replies.complete(call.future, props, body, call.service, call.method);
   }
 

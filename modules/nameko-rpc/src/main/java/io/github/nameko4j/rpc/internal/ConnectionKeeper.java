@@ -8,13 +8,17 @@ import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.github.nameko4j.rpc.TransportException;
 import java.io.IOException;
+import com.rabbitmq.client.SocketConfigurators;
+import com.rabbitmq.client.impl.FrameHandlerFactory;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -32,12 +36,19 @@ import org.slf4j.LoggerFactory;
  * connection (RESOURCE_LOCKED), and which never recovers a channel the broker closed.
  *
  * <p>Reconnection runs on a thread of its own, with back-off from 100 ms to 5 s, for as long as
- * the keeper is open. Thread-safe.
+ * the keeper is open; why it keeps failing (the broker's own words when it refuses to set up, e.g.
+ * a queue whose home node is down) is logged at WARN. {@link #close} wins over a reconnection in
+ * progress: the socket being opened is closed, a connection that opens anyway is dropped, and
+ * once it returns nothing of the keeper runs. Messages the RabbitMQ client could not read are
+ * handed to consumers marked {@link HeaderFrames#UNREADABLE} rather than closing the connection.
+ * Thread-safe.
  */
 public final class ConnectionKeeper implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ConnectionKeeper.class);
   private static final long FIRST_RETRY_MILLIS = 100;
   private static final long MAX_RETRY_MILLIS = 5_000;
+  /** A reconnection that keeps failing for the same reason is reported again at most this often. */
+  private static final long REPEAT_WARNING_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   /** What the owner does with each connection. Both methods run on the keeper's thread. */
   public interface Session {
@@ -54,25 +65,53 @@ public final class ConnectionKeeper implements AutoCloseable {
   private final Session session;
   private final ScheduledThreadPoolExecutor thread;
   private final List<Publisher> watched = new CopyOnWriteArrayList<>();
+  // Guards the hand-over between a connection that just opened and close(): one of them wins.
+  private final Object lifecycle = new Object();
   private volatile Connection connection;
   private volatile boolean closed;
-  private long retryMillis = FIRST_RETRY_MILLIS; // keeper thread only
+  private volatile Socket opening; // the socket of the connection being opened, for close() to cut
+  private volatile Thread keeperThread;
+  // keeper thread only:
+  private long retryMillis = FIRST_RETRY_MILLIS;
+  private int failedAttempts;
+  private long failingSince;
+  private String lastFailure;
+  private long lastWarning;
 
-  public ConnectionKeeper(BrokerUri broker, Duration connectTimeout, Duration heartbeat, String connectionName, Session session) {
+  /**
+   * @param maxMessageSize the largest message body this connection takes in; a bigger one reaches
+   *     its consumer empty and marked {@link HeaderFrames#UNREADABLE}
+   */
+  public ConnectionKeeper(BrokerUri broker, Duration connectTimeout, Duration heartbeat, int maxMessageSize, String connectionName,
+      Session session) {
     this.broker = broker;
     this.connectionName = connectionName;
     this.session = session;
-    this.factory = factory(broker, connectTimeout, heartbeat);
+    this.factory = factory(broker, connectTimeout, heartbeat, maxMessageSize);
     this.thread = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "nameko4j-connect-" + connectionName);
       t.setDaemon(true);
+      keeperThread = t;
       return t;
     });
     thread.setRemoveOnCancelPolicy(true);
   }
 
-  private static ConnectionFactory factory(BrokerUri broker, Duration connectTimeout, Duration heartbeat) {
-    ConnectionFactory f = new ConnectionFactory();
+  private ConnectionFactory factory(BrokerUri broker, Duration connectTimeout, Duration heartbeat, int maxMessageSize) {
+    ConnectionFactory f = new ConnectionFactory() {
+      @Override
+      protected synchronized FrameHandlerFactory createFrameHandlerFactory() throws IOException {
+        return new GuardedFrames(super.createFrameHandlerFactory(), maxMessageSize);
+      }
+    };
+    // The guard enforces the limit (a bigger body is skipped); the client's own check would close the connection.
+    f.setMaxInboundMessageBodySize(Integer.MAX_VALUE);
+    f.setSocketConfigurator(SocketConfigurators.defaultConfigurator().andThen(socket -> {
+      if (closed) {
+        throw new IOException("closed while connecting");
+      }
+      opening = socket;
+    }));
     f.setUsername(broker.username());
     f.setPassword(broker.password());
     f.setVirtualHost(broker.virtualHost());
@@ -107,8 +146,24 @@ public final class ConnectionKeeper implements AutoCloseable {
       connectOnce();
     } catch (IOException | TimeoutException | RuntimeException e) {
       close();
-      throw new TransportException("cannot connect to AMQP broker " + broker + ": " + explain(e), e);
+      String refused = refusal(e);
+      throw new TransportException(refused != null
+          ? "AMQP broker " + broker + " refused to set up " + connectionName + ": " + refused
+          : "cannot connect to AMQP broker " + broker + ": " + explain(e), e);
     }
+  }
+
+  /**
+   * The broker's reply text when it closed a channel while we set up (a queue declared elsewhere
+   * with other arguments, a queue whose home node is down...), or null for any other failure.
+   */
+  static String refusal(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ShutdownSignalException && ((ShutdownSignalException) t).getReason() instanceof AMQP.Channel.Close) {
+        return ((AMQP.Channel.Close) ((ShutdownSignalException) t).getReason()).getReplyText();
+      }
+    }
+    return null;
   }
 
   /** The open connection, or null while reconnecting. */
@@ -158,7 +213,7 @@ public final class ConnectionKeeper implements AutoCloseable {
     if (closed) {
       return;
     }
-    thread.execute(() -> {
+    onKeeperThread(() -> {
       if (connection != broken || closed) {
         return; // already replaced
       }
@@ -168,8 +223,29 @@ public final class ConnectionKeeper implements AutoCloseable {
     });
   }
 
+  /** Runs on the keeper's thread, unless the keeper closed meanwhile. */
+  private void onKeeperThread(Runnable work) {
+    try {
+      thread.execute(work);
+    } catch (RejectedExecutionException e) {
+      // closed: nothing to reconnect
+    }
+  }
+
   private void connectOnce() throws IOException, TimeoutException {
-    Connection c = factory.newConnection(broker.addresses(), connectionName);
+    Connection c;
+    try {
+      c = factory.newConnection(broker.addresses(), connectionName);
+    } finally {
+      opening = null;
+    }
+    synchronized (lifecycle) {
+      if (closed) {
+        abort(c);
+        throw new IOException("closed while connecting");
+      }
+      connection = c;
+    }
     try {
       c.addShutdownListener(cause -> onShutdown(c, cause));
       c.addBlockedListener(reason -> {
@@ -180,7 +256,6 @@ public final class ConnectionKeeper implements AutoCloseable {
         watched.forEach(p -> p.blocked(false));
       });
       watched.forEach(p -> p.blocked(false)); // a new connection starts unblocked
-      connection = c;
       session.open(c);
     } catch (IOException | RuntimeException e) {
       connection = null;
@@ -197,7 +272,7 @@ public final class ConnectionKeeper implements AutoCloseable {
     if (closed) {
       return;
     }
-    thread.execute(() -> {
+    onKeeperThread(() -> {
       if (connection != c || closed) {
         return;
       }
@@ -224,14 +299,47 @@ public final class ConnectionKeeper implements AutoCloseable {
     }
     try {
       connectOnce();
-      LOG.info("{}: connected to {}", connectionName, broker);
+      if (failedAttempts > 0) {
+        LOG.info("{}: connected to {} after {} failed attempts over {} ms", connectionName, broker, failedAttempts,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failingSince));
+      } else {
+        LOG.info("{}: connected to {}", connectionName, broker);
+      }
+      failedAttempts = 0;
+      lastFailure = null;
     } catch (IOException | TimeoutException | RuntimeException e) {
+      if (closed) {
+        return;
+      }
       long delay = retryMillis;
       retryMillis = Math.min(MAX_RETRY_MILLIS, retryMillis * 2);
-      LOG.debug("{}: reconnect failed ({}); next try in {} ms", connectionName, describe(e), delay);
-      if (!closed) {
+      reportFailedAttempt(e, delay);
+      try {
         thread.schedule(this::attempt, delay, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException closedMeanwhile) {
+        // nothing to retry
       }
+    }
+  }
+
+  /**
+   * A failed reconnection at WARN, with the broker's own reason when it refused (e.g. "NOT_FOUND -
+   * home node ... of durable queue ... is down"): on the first failure, whenever the reason
+   * changes, and every 30 s while it lasts; other attempts at DEBUG.
+   */
+  private void reportFailedAttempt(Throwable e, long nextTryMillis) {
+    long now = System.nanoTime();
+    if (failedAttempts++ == 0) {
+      failingSince = now;
+    }
+    String reason = refusal(e) != null ? "the broker refused to set up " + connectionName + ": " + refusal(e) : explain(e);
+    if (!reason.equals(lastFailure) || now - lastWarning >= REPEAT_WARNING_NANOS) {
+      LOG.warn("{}: cannot reconnect to {} ({} attempt{} over {} ms so far): {}; retrying", connectionName, broker, failedAttempts,
+          failedAttempts == 1 ? "" : "s", TimeUnit.NANOSECONDS.toMillis(now - failingSince), reason);
+      lastFailure = reason;
+      lastWarning = now;
+    } else {
+      LOG.debug("{}: reconnect failed ({}); next try in {} ms", connectionName, reason, nextTryMillis);
     }
   }
 
@@ -289,12 +397,27 @@ public final class ConnectionKeeper implements AutoCloseable {
     return describe(failure);
   }
 
-  /** Closes the connection (waiting up to {@code timeout}) and stops reconnecting. Idempotent. */
+  /**
+   * Closes the connection (waiting up to {@code timeout}) and stops reconnecting, a reconnection in
+   * progress included: once this returns, no connection of this keeper is open or opening.
+   * Idempotent.
+   */
   public void close(Duration timeout) {
-    closed = true;
+    Connection c;
+    synchronized (lifecycle) {
+      closed = true;
+      c = connection;
+      connection = null;
+    }
+    Socket s = opening;
+    if (s != null) {
+      try {
+        s.close(); // a handshake in progress fails at once instead of finishing after close()
+      } catch (IOException e) {
+        // already closed
+      }
+    }
     thread.shutdownNow();
-    Connection c = connection;
-    connection = null;
     if (c != null) {
       try {
         if (c.isOpen()) {
@@ -303,6 +426,15 @@ public final class ConnectionKeeper implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         LOG.debug("{}: closing connection: {}", connectionName, e.toString());
         abort(c);
+      }
+    }
+    if (Thread.currentThread() != keeperThread) {
+      try {
+        if (!thread.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+          LOG.warn("{}: the reconnecting thread did not stop within {} ms", connectionName, timeout.toMillis());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }

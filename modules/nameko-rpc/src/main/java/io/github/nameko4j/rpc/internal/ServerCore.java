@@ -57,7 +57,7 @@ public final class ServerCore implements AutoCloseable {
     this.maxWorkers = maxWorkers;
     this.maxMessageSize = maxMessageSize;
     this.workers = Workers.pool("nameko4j-" + service + "-worker", maxWorkers);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, "nameko4j-service-" + service,
+    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, maxMessageSize, "nameko4j-service-" + service,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -109,6 +109,9 @@ public final class ServerCore implements AutoCloseable {
     @Override
     public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
       Channel channel = getChannel();
+      if (HeaderFrames.rejectedIfUnreadable(channel, envelope, props, "service " + service)) {
+        return;
+      }
       try {
         workers.execute(() -> handle(channel, envelope, props, body));
       } catch (RejectedExecutionException e) {
