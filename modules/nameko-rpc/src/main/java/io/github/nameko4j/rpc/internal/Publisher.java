@@ -29,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * between two checks) is cut short by {@link #stalledWriteNanos()}'s watchdog in the connection
  * keeper, which drops the connection.
  *
+ * <p>One thread's messages reach the broker in the order it submitted them, whatever their sizes:
+ * a message is written inline only while nothing handed to the publisher's thread is still
+ * unpublished. A virtual thread never writes inline: the JDK closes a socket whose write a
+ * virtual thread is interrupted in, which would fail every other caller's call in flight.
+ *
  * <p>The channel is opened on first use on the current connection and opened again after the
  * broker closes it (a channel error, such as a message over the broker's size limit, closes only
  * the channel); messages waiting for a confirm on a closed channel are failed with the reason.
@@ -75,9 +80,13 @@ public final class Publisher implements AutoCloseable {
   private final String name;
   private final Supplier<Connection> connection;
   private final Returns returns;
-  private final BlockingQueue<Outgoing> queue = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Outgoing> queue;
   private final Thread thread;
   private final AtomicInteger outstanding = new AtomicInteger();
+  // Handed to the publisher's thread and not yet published (queued, or taken and waiting for the
+  // lock): an inline write must wait behind them, or it would overtake its own thread's earlier
+  // message. Decremented under the lock, once published.
+  private final AtomicInteger handedOff = new AtomicInteger();
   // Held while publishing: one writer at a time keeps sequence numbers and the books in step.
   private final ReentrantLock lock = new ReentrantLock();
   private volatile boolean closed;
@@ -117,6 +126,12 @@ public final class Publisher implements AutoCloseable {
   }
 
   public Publisher(String exchange, String name, Supplier<Connection> connection, Returns returns) {
+    this(exchange, name, connection, returns, new LinkedBlockingQueue<>());
+  }
+
+  /** With the queue handed to the publisher's thread given: tests slow it down to widen races. */
+  Publisher(String exchange, String name, Supplier<Connection> connection, Returns returns, BlockingQueue<Outgoing> queue) {
+    this.queue = queue;
     this.exchange = exchange;
     this.name = name;
     this.connection = connection;
@@ -139,7 +154,7 @@ public final class Publisher implements AutoCloseable {
     outstanding.incrementAndGet();
     if (inlineNow(o) && lock.tryLock()) {
       try {
-        if (queue.isEmpty()) { // nothing submitted before it is still waiting: order kept
+        if (handedOff.get() == 0) { // nothing submitted before it is still unpublished: order kept
           inlineWriteSince = System.nanoTime();
           try {
             publish(o);
@@ -152,8 +167,10 @@ public final class Publisher implements AutoCloseable {
         lock.unlock();
       }
     }
+    handedOff.incrementAndGet();
     queue.add(o);
     if (closed && queue.remove(o)) {
+      handedOff.decrementAndGet();
       fail(o, "publisher closed", null);
     }
   }
@@ -161,8 +178,8 @@ public final class Publisher implements AutoCloseable {
   /** Whether writing {@code o} on the caller's thread can be expected to return at once. */
   private boolean inlineNow(Outgoing o) {
     Tracked t = current;
-    return !blocked && queue.isEmpty() && o.body().length <= INLINE_MAX_BYTES && t != null && t.channel.isOpen()
-        && t.flowing(System.nanoTime());
+    return !blocked && handedOff.get() == 0 && o.body().length <= INLINE_MAX_BYTES && t != null && t.channel.isOpen()
+        && t.flowing(System.nanoTime()) && !VirtualThreads.isVirtual(Thread.currentThread());
   }
 
   /**
@@ -202,16 +219,25 @@ public final class Publisher implements AutoCloseable {
       lock.lock();
       try {
         for (Outgoing o : batch) {
-          publish(o);
+          try {
+            publish(o);
+          } finally {
+            handedOff.decrementAndGet();
+          }
         }
       } finally {
         lock.unlock();
       }
       batch.clear();
     }
+    failQueued();
+  }
+
+  private void failQueued() {
     List<Outgoing> left = new ArrayList<>();
     queue.drainTo(left);
     for (Outgoing o : left) {
+      handedOff.decrementAndGet();
       fail(o, "publisher closed", null);
     }
   }
@@ -324,10 +350,6 @@ public final class Publisher implements AutoCloseable {
   public void close() {
     closed = true;
     thread.interrupt();
-    List<Outgoing> left = new ArrayList<>();
-    queue.drainTo(left);
-    for (Outgoing o : left) {
-      fail(o, "publisher closed", null);
-    }
+    failQueued();
   }
 }
