@@ -1,5 +1,7 @@
 package io.github.nameko4j.rpc;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,6 +41,12 @@ public class EchoService {
   @Rpc
   public Object boom(String message) {
     throw new ValueError(message);
+  }
+
+  /** Rounds to cents: the kind of method a decimal bomb made run for tens of seconds. */
+  @Rpc
+  public BigDecimal cents(BigDecimal amount) {
+    return amount.setScale(2, RoundingMode.HALF_UP);
   }
 
   @Rpc

@@ -38,6 +38,25 @@ class JsonTest {
     assertThat(encode(m.get("b"))).isEqualTo("9223372036854775809");
   }
 
+  /** A record with numbers, as a typed parameter or event payload would be. */
+  record Payment(BigDecimal amount, BigInteger units) {}
+
+  @Test
+  void decimalsAndBigIntegersAreBoundedWhateverFormTheyArriveIn() {
+    assertThatThrownBy(() -> Json.convert("1E+10000000", BigDecimal.class))
+        .isInstanceOf(CodecException.class).hasMessageContaining("decimal exponent out of range");
+    assertThatThrownBy(() -> Json.convert(Map.of("amount", "1E+100000000", "units", 1), Payment.class))
+        .isInstanceOf(CodecException.class).hasMessageContaining("decimal exponent out of range");
+    assertThatThrownBy(() -> Json.convert("9".repeat(5000), BigInteger.class))
+        .isInstanceOf(CodecException.class).hasMessageContaining("4300 digits");
+    assertThatThrownBy(() -> Json.convert("1" + "0".repeat(4400), BigDecimal.class))
+        .isInstanceOf(CodecException.class).hasMessageContaining("4300 digits");
+    assertThat(Json.convert("12.345", BigDecimal.class)).isEqualTo(new BigDecimal("12.345"));
+    assertThat(Json.convert(Map.of("amount", 1.5, "units", "123"), Payment.class))
+        .isEqualTo(new Payment(new BigDecimal("1.5"), new BigInteger("123")));
+    assertThat(Json.convert("1E+6144", BigDecimal.class)).isEqualTo(new BigDecimal("1E+6144"));
+  }
+
   @Test
   void readsAndWritesPythonsBareNanAndInfinity() {
     Map<?, ?> m = (Map<?, ?>) decode("{\"nan\": NaN, \"inf\": Infinity, \"ninf\": -Infinity}");

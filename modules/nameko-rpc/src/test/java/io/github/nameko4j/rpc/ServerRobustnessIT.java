@@ -45,10 +45,14 @@ class ServerRobustnessIT {
   }
 
   private static String send(String contentType, String encoding, String replyTo, byte[] body) throws Exception {
+    return send("echo", contentType, encoding, replyTo, body);
+  }
+
+  private static String send(String method, String contentType, String encoding, String replyTo, byte[] body) throws Exception {
     String correlationId = UUID.randomUUID().toString();
     AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
         .contentType(contentType).contentEncoding(encoding).replyTo(replyTo).correlationId(correlationId).build();
-    raw.publish(SERVICE + ".echo", props, body);
+    raw.publish(SERVICE + "." + method, props, body);
     if (replyTo == null) {
       return null;
     }
@@ -120,6 +124,23 @@ class ServerRobustnessIT {
     // Ordinary decimals go and come back as kombu writes them (Python's str(Decimal)).
     String fine = "{\"args\": [{\"__type__\": \"decimal\", \"__value__\": \"1E+30\"}], \"kwargs\": {}}";
     assertThat(send("application/json", null, replyKey, utf8(fine))).isEqualTo("{\"result\":\"1E+30\",\"error\":null}");
+  }
+
+  @Test
+  void aDecimalBombSentAsAPlainStringIsRefusedBeforeTheMethodRuns() throws Exception {
+    // Older kombu sends a Decimal as a plain string: the parameter's type makes it a BigDecimal,
+    // and setScale(2) of 1E+10000000 used to run for tens of seconds per request.
+    for (String bomb : new String[] {"1E+10000000", "1E+100000000", "-1e-10000000"}) {
+      assertThat(send("cents", "application/json", null, replyKey, utf8("{\"args\": [\"" + bomb + "\"], \"kwargs\": {}}")))
+          .contains("\"exc_path\":\"nameko.exceptions.IncorrectSignature\"").contains("decimal exponent out of range");
+    }
+    // as a kwarg, and as a JSON number too
+    assertThat(send("cents", "application/json", null, replyKey, utf8("{\"args\": [], \"kwargs\": {\"amount\": \"1E+10000000\"}}")))
+        .contains("decimal exponent out of range");
+    assertThat(send("cents", "application/json", null, replyKey, utf8("{\"args\": [\"12.345\"], \"kwargs\": {}}")))
+        .isEqualTo("{\"result\":\"12.35\",\"error\":null}");
+    assertThat(send("cents", "application/json", null, replyKey, utf8("{\"args\": [1E+30], \"kwargs\": {}}")))
+        .isEqualTo("{\"result\":\"1000000000000000000000000000000.00\",\"error\":null}");
   }
 
   @Test

@@ -18,6 +18,7 @@ import io.github.nameko4j.rpc.CodecException;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -86,6 +87,9 @@ public final class Json {
     time.addSerializer(BigDecimal.class, stringOf(BigDecimal::toString));
     time.addSerializer(byte[].class, stringOf(v -> Base64.getEncoder().encodeToString(v)));
     time.addSerializer(String.class, new AsciiStringSerializer());
+    // Bounds on numbers whatever form they come in (a plain string included), before any method sees them.
+    time.addDeserializer(BigDecimal.class, new BoundedNumbers.Decimals());
+    time.addDeserializer(BigInteger.class, new BoundedNumbers.Integers());
     JsonFactory factory = JsonFactory.builder()
         .streamReadConstraints(StreamReadConstraints.builder()
             .maxNumberLength(MAX_NUMBER_DIGITS)
@@ -308,15 +312,34 @@ public final class Json {
     }
   }
 
-  /** A decimal within {@link #MAX_NUMBER_DIGITS} digits and {@link #MAX_DECIMAL_EXPONENT}. */
-  private static BigDecimal decimal(String text) {
+  /**
+   * A decimal within {@link #MAX_NUMBER_DIGITS} digits and {@link #MAX_DECIMAL_EXPONENT}, in any
+   * of the forms one arrives in: kombu's tagged form, a plain string (as older kombu sends a
+   * Decimal) or a JSON number.
+   *
+   * @throws CodecException out of those bounds, or not a number
+   */
+  static BigDecimal decimal(String text) {
     if (text.length() > MAX_NUMBER_DIGITS + 16) {
       throw new CodecException("decimal of " + text.length() + " characters is longer than " + MAX_NUMBER_DIGITS + " digits");
     }
-    BigDecimal value = new BigDecimal(text);
+    BigDecimal value;
+    try {
+      value = new BigDecimal(text.trim());
+    } catch (NumberFormatException e) {
+      throw new CodecException("not a decimal number: '" + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "'");
+    }
+    return bounded(value);
+  }
+
+  /** {@code value}, if within the bounds of {@link #decimal(String)}. */
+  static BigDecimal bounded(BigDecimal value) {
     long exponent = (long) value.precision() - value.scale() - 1; // of the leading digit
     if (Math.abs(exponent) > MAX_DECIMAL_EXPONENT || Math.abs((long) value.scale()) > MAX_DECIMAL_EXPONENT + MAX_NUMBER_DIGITS) {
       throw new CodecException("decimal exponent out of range (at most " + MAX_DECIMAL_EXPONENT + " either way)");
+    }
+    if (value.precision() > MAX_NUMBER_DIGITS) {
+      throw new CodecException("decimal of " + value.precision() + " digits is longer than " + MAX_NUMBER_DIGITS + " digits");
     }
     return value;
   }
