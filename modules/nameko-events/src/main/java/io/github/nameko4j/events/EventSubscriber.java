@@ -173,7 +173,7 @@ public final class EventSubscriber implements AutoCloseable {
                 + " must take one parameter: the payload, or the Event");
           }
           m.setAccessible(true);
-          subscriptions.add(new Subscription(Names.require("@EventHandler source", h.source()),
+          add(new Subscription(Names.require("@EventHandler source", h.source()),
               EventNames.eventType("@EventHandler eventType", h.eventType()), h.handlerType(), h.reliableDelivery(), h.requeueOnError(),
               name, Names.snakeCase(m.getName()), h.broadcastIdentifier(), invoker(handler, m)));
           found++;
@@ -205,14 +205,38 @@ public final class EventSubscriber implements AutoCloseable {
      * @param eventType the event type (topic wildcards allowed)
      * @param listener the handler
      * @return this builder
+     * @throws IllegalArgumentException another handler of this subscriber would share its queue
      */
     public Builder on(String source, String eventType, EventListener listener) {
       EventNames.eventType("eventType", eventType);
-      return on(source, eventType, HandlerType.SERVICE_POOL, true, false, "on_" + eventType.replaceAll("[^A-Za-z0-9_]", "_"), listener);
+      return on(source, eventType, "on_" + eventType.replaceAll("[^A-Za-z0-9_]", "_"), HandlerOptions.ofDefaults(), listener);
     }
 
     /**
-     * A handler registered in code, with every option of {@link EventHandler}.
+     * A handler registered in code, with every option of {@link EventHandler} (a broadcast
+     * identifier included).
+     *
+     * @param source the dispatching service
+     * @param eventType the event type (topic wildcards allowed)
+     * @param method the handler's name in its queue (as a Python method name would be)
+     * @param options handler type, reliable delivery, requeue on error, broadcast identifier
+     * @param listener the handler
+     * @return this builder
+     * @throws IllegalArgumentException another handler of this subscriber would share its queue,
+     *     or a reliable BROADCAST without a broadcast identifier
+     */
+    public Builder on(String source, String eventType, String method, HandlerOptions options, EventListener listener) {
+      requireService();
+      Objects.requireNonNull(options, "options must not be null");
+      Objects.requireNonNull(listener, "listener must not be null");
+      return add(new Subscription(Names.require("source", source), EventNames.eventType("eventType", eventType),
+          options.handlerType(), options.reliableDelivery(), options.requeueOnError(), service, Names.require("method", method),
+          options.broadcastIdentifier(), listener::onEvent));
+    }
+
+    /**
+     * A handler registered in code: {@link #on(String, String, String, HandlerOptions,
+     * EventListener)} without a broadcast identifier.
      *
      * @param source the dispatching service
      * @param eventType the event type (topic wildcards allowed)
@@ -225,11 +249,26 @@ public final class EventSubscriber implements AutoCloseable {
      */
     public Builder on(String source, String eventType, HandlerType type, boolean reliableDelivery, boolean requeueOnError,
         String method, EventListener listener) {
-      requireService();
-      Objects.requireNonNull(listener, "listener must not be null");
-      subscriptions.add(new Subscription(Names.require("source", source), EventNames.eventType("eventType", eventType),
-          Objects.requireNonNull(type, "type"), reliableDelivery, requeueOnError, service, Names.require("method", method), null,
-          listener::onEvent));
+      return on(source, eventType, method, HandlerOptions.custom().handlerType(Objects.requireNonNull(type, "type must not be null"))
+          .reliableDelivery(reliableDelivery).requeueOnError(requeueOnError).build(), listener);
+    }
+
+    /**
+     * Two handlers on one queue would each get part of the events, as two consumers of one queue
+     * do: refused, naming both.
+     */
+    private Builder add(Subscription added) {
+      String queue = added.sharedQueueName();
+      if (queue != null) {
+        for (Subscription s : subscriptions) {
+          if (queue.equals(s.sharedQueueName())) {
+            throw new IllegalArgumentException("handlers '" + s + "' and '" + added + "' would consume the same queue " + queue
+                + ", so the broker would split the events between them; give them different method names"
+                + (added.isSingleton() ? " (SINGLETON handlers of one event share one queue in the whole system: register one)" : ""));
+          }
+        }
+      }
+      subscriptions.add(added);
       return this;
     }
 
@@ -248,7 +287,8 @@ public final class EventSubscriber implements AutoCloseable {
     public Builder invalidate(CacheControl cache, String source, String eventType, CacheInvalidation invalidation) {
       Objects.requireNonNull(cache, "cache must not be null");
       Objects.requireNonNull(invalidation, "invalidation must not be null");
-      return on(source, eventType, HandlerType.BROADCAST, false, false, "invalidate_cache_" + (++invalidations),
+      return on(source, eventType, "invalidate_cache_" + (++invalidations),
+          HandlerOptions.custom().handlerType(HandlerType.BROADCAST).reliableDelivery(false).build(),
           event -> invalidation.apply(cache, event).join());
     }
 

@@ -36,6 +36,47 @@ class BuilderValidationTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("256 bytes in UTF-8");
   }
 
+  /** Two handlers named alike, as a Java class may well have: only the queue name tells them apart. */
+  public static class Restock {
+    @EventHandler(source = "orders", eventType = "order_cancelled")
+    public void onCancel(Object payload) {}
+  }
+
+  @Test
+  void twoHandlersThatWouldConsumeOneQueueAreRefusedNamingBoth() {
+    EventSubscriber.Builder b = EventSubscriber.builder().service("stock").on("orders", "created", event -> { });
+    assertThatThrownBy(() -> b.on("orders", "created", event -> { }))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'stock.on_created <- orders.created (SERVICE_POOL, reliable)' and 'stock.on_created <- orders.created")
+        .hasMessageContaining("evt-orders-created--stock.on_created")
+        .hasMessageContaining("split the events");
+    EventSubscriber.Builder annotated = EventSubscriber.builder().service("stock", new Restock());
+    assertThatThrownBy(() -> annotated.service("stock", new Restock()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stock.on_cancel <- orders.order_cancelled");
+    EventSubscriber.Builder singletons = EventSubscriber.builder().service("stock")
+        .on("orders", "created", "on_a", HandlerOptions.custom().handlerType(HandlerType.SINGLETON).build(), event -> { });
+    assertThatThrownBy(() -> singletons.on("orders", "created", "on_b",
+        HandlerOptions.custom().handlerType(HandlerType.SINGLETON).build(), event -> { }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("evt-orders-created,").hasMessageContaining("register one");
+
+    // other names, other events, and random broadcasts (a queue per connection) are fine
+    b.on("orders", "created", "on_created_too", HandlerOptions.ofDefaults(), event -> { })
+        .on("orders", "updated", event -> { })
+        .on("orders", "created", "on_news", HandlerOptions.custom().handlerType(HandlerType.BROADCAST).reliableDelivery(false).build(), e -> { })
+        .on("orders", "created", "on_news", HandlerOptions.custom().handlerType(HandlerType.BROADCAST).reliableDelivery(false).build(), e -> { });
+  }
+
+  @Test
+  void aHandlerRegisteredInCodeTakesEveryOptionOfTheAnnotationABroadcastIdentifierIncluded() {
+    HandlerOptions perHost = HandlerOptions.custom().handlerType(HandlerType.BROADCAST).broadcastIdentifier("host-1").build();
+    EventSubscriber.builder().service("stock").on("orders", "news", "on_news", perHost, event -> { });
+    assertThatThrownBy(() -> EventSubscriber.builder().service("stock").on("orders", "news", "on_news",
+        HandlerOptions.custom().handlerType(HandlerType.BROADCAST).build(), event -> { }))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stable broadcastIdentifier");
+    assertThatThrownBy(() -> HandlerOptions.custom().broadcastIdentifier("host-1").build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("BROADCAST handlers only");
+  }
+
   @Test
   void optionsOutOfRangeAreRefused() {
     assertThatThrownBy(() -> EventSubscriber.builder().maxWorkers(0))

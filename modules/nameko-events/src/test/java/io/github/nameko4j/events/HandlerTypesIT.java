@@ -146,6 +146,26 @@ class HandlerTypesIT {
   }
 
   @Test
+  void aReliableBroadcastRegisteredInCodeWithAnIdentifierKeepsEventsDispatchedWhileItIsDown() throws Exception {
+    String source = "src_" + run;
+    String service = "coded_" + run;
+    String queue = "evt-" + source + "-news--" + service + ".on_news-host-7";
+    raw.deleteLater(queue);
+    Recorder seen = new Recorder("host-7");
+    HandlerOptions options = HandlerOptions.custom().handlerType(HandlerType.BROADCAST).broadcastIdentifier("host-7").build();
+    try (EventDispatcher events = dispatcher(source)) {
+      try (EventSubscriber subscriber = EventSubscriber.builder().uri(uri).service(service)
+          .on(source, "news", "on_news", options, seen).start()) {
+        assertThat(subscriber.queues()).containsExactly(queue);
+      }
+      events.dispatch("news", Map.of("id", run + "-while-down"));
+      try (EventSubscriber again = EventSubscriber.builder().uri(uri).service(service).on(source, "news", "on_news", options, seen).start()) {
+        await().atMost(WAIT).until(() -> ids(seen.seen()).contains(run + "-while-down"));
+      }
+    }
+  }
+
+  @Test
   void aReliableBroadcastWithoutAStableIdentifierIsRefusedAsNamekoRefusesIt() {
     EventSubscriber.Builder builder = EventSubscriber.builder().uri(uri).service("refused_" + run);
     assertThatThrownBy(() -> builder.on("src_" + run, "news", HandlerType.BROADCAST, true, false, "on_news", event -> { }))

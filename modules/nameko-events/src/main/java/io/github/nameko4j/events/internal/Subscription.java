@@ -68,6 +68,15 @@ public final class Subscription {
     }
   }
 
+  /** The queue's name when it is the same on every connection (not a random broadcast's), else null. */
+  public String sharedQueueName() {
+    return type == HandlerType.BROADCAST && broadcastIdentifier == null ? null : queue().name();
+  }
+
+  public boolean isSingleton() {
+    return type == HandlerType.SINGLETON;
+  }
+
   /** A queue declaration; no arguments, ever. */
   record QueueSpec(String name, boolean durable, boolean exclusive, boolean autoDelete) {}
 
