@@ -12,6 +12,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -75,9 +78,43 @@ public final class RedisServerProcess implements AutoCloseable {
     return dir.resolve("ca.crt").toFile();
   }
 
+  /**
+   * A free loopback port for a server a test starts, taken below the kernel's ephemeral range: a
+   * port the kernel handed out (as {@code new ServerSocket(0)} does) may be given again at once to
+   * some client's outgoing connection, and the server then fails with "address in use". Never the
+   * same port twice in one JVM.
+   */
   public static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+    int low = 10_000;
+    int high = Math.min(ephemeralLow() - 1, 30_000);
+    if (high - low < 1000) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        return socket.getLocalPort();
+      }
+    }
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int port = low + RANDOM.nextInt(high - low);
+      if (!HANDED_OUT.add(port)) {
+        continue;
+      }
+      try (ServerSocket socket = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+        return port;
+      } catch (IOException e) {
+        // taken: try another
+      }
+    }
+    throw new IOException("no free port between " + low + " and " + high);
+  }
+
+  private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
+  private static final Random RANDOM = new Random();
+
+  /** The first port of the kernel's ephemeral range (Linux), or 32768. */
+  private static int ephemeralLow() {
+    try {
+      return Integer.parseInt(Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      return 32768;
     }
   }
 
