@@ -9,7 +9,13 @@ import java.util.concurrent.CompletableFuture;
  * <p>Implementations must be thread-safe and should not block the calling thread. A failed or
  * slow store never fails a call: the proxies treat a failed {@code get} as a miss and ignore a
  * failed {@code put} or {@code delete} (after logging), so implementations should bound every
- * operation with a short timeout of their own.
+ * operation with a timeout of their own. Fail with {@link CacheStoreException} (reason {@code
+ * SKIPPED} when the store did not even try, e.g. an open circuit: the proxies then neither log nor
+ * count it per call).
+ *
+ * <p>Slow is not down: a caller waits for a lookup at most {@link #lookupBudget()} (the soft
+ * timeout) and then treats it as a miss, but the operation itself may go on until the store's
+ * own (hard) timeout, and its answer is still used where it can be.
  *
  * <p>Provided: {@link InMemoryCacheStore} (the default) and {@code RedisCacheStore} in the
  * cachetools-redis module.
@@ -62,6 +68,17 @@ public interface CacheStore extends AutoCloseable {
    */
   default boolean boundsItsOwnLatency() {
     return false;
+  }
+
+  /**
+   * How long a caller should wait for {@link #get} right now before treating it as a miss (the
+   * soft timeout); the store may adapt it to its recent latency, so that a busy machine does not
+   * turn every read into a miss. Default null: the proxy's {@code storeTimeout}.
+   *
+   * @return the current read budget, or null
+   */
+  default Duration lookupBudget() {
+    return null;
   }
 
   /**

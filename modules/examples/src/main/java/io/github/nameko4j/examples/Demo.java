@@ -135,7 +135,7 @@ public final class Demo {
         NamekoRpcClient rpc = NamekoRpcClient.builder().uri(amqp).callerName("demo").callTimeout(Duration.ofSeconds(2)).build();
         resources.add(0, rpc);
         CacheStore store = redisUri == null ? InMemoryCacheStore.create()
-            : RedisCacheStore.builder("demo-" + runId).uri(redisUri).commandTimeout(Duration.ofMillis(200)).build();
+            : RedisCacheStore.builder("demo-" + runId).uri(redisUri).build();
         resources.add(0, store);
         if (store instanceof RedisCacheStore && !((RedisCacheStore) store).isConnected() && redisReached) {
           redisReached = false;

@@ -244,10 +244,12 @@ public class Nameko4jProperties {
     private String uri;
     /** Key namespace, shared by the replicas of this application; unset: spring.application.name. */
     private String namespace;
-    /** Timeout of each read. */
-    private Duration commandTimeout = Duration.ofMillis(20);
-    /** Timeout of each write. */
-    private Duration writeTimeout = Duration.ofMillis(500);
+    /** Hard timeout of every command: no answer within it is a failure (towards opening the circuit). */
+    private Duration commandTimeout = Duration.ofSeconds(1);
+    /** Least read budget: how long a caller waits for a read before it is a miss for that caller. */
+    private Duration readBudget = Duration.ofMillis(20);
+    /** Greatest read budget, however slow recent reads were. */
+    private Duration maxReadBudget = Duration.ofMillis(250);
     /** Redis expiry of entries whose policy has no ttl. */
     private Duration maxEntryLifetime = Duration.ofHours(24);
     /** Near cache entries; 0 turns the near cache off. */
@@ -275,24 +277,34 @@ public class Nameko4jProperties {
       this.namespace = namespace;
     }
 
-    /** @return the read timeout */
+    /** @return the hard timeout of every command */
     public Duration getCommandTimeout() {
       return commandTimeout;
     }
 
-    /** @param commandTimeout the read timeout */
+    /** @param commandTimeout the hard timeout of every command */
     public void setCommandTimeout(Duration commandTimeout) {
       this.commandTimeout = commandTimeout;
     }
 
-    /** @return the write timeout */
-    public Duration getWriteTimeout() {
-      return writeTimeout;
+    /** @return the least read budget */
+    public Duration getReadBudget() {
+      return readBudget;
     }
 
-    /** @param writeTimeout the write timeout */
-    public void setWriteTimeout(Duration writeTimeout) {
-      this.writeTimeout = writeTimeout;
+    /** @param readBudget the least read budget */
+    public void setReadBudget(Duration readBudget) {
+      this.readBudget = readBudget;
+    }
+
+    /** @return the greatest read budget */
+    public Duration getMaxReadBudget() {
+      return maxReadBudget;
+    }
+
+    /** @param maxReadBudget the greatest read budget */
+    public void setMaxReadBudget(Duration maxReadBudget) {
+      this.maxReadBudget = maxReadBudget;
     }
 
     /** @return the longest lifetime of an entry without ttl */

@@ -66,10 +66,22 @@ final class CacheFirstStrategy {
     CompletableFuture<CachedReply> result = lookup.thenCompose(hit -> {
       if (store.fresh(hit)) {
         settled.complete(null);
+        store.remember(r.key(), hit.value(), hit.freshUntil());
         return CompletableFuture.completedFuture(hit(r, hit));
       }
+      boolean unknown = hit != null && !hit.known();
+      if (unknown) {
+        // The store could not say in time (slow, failing, switched off): a reply this process got
+        // for the key moments ago answers, rather than every flight asking the service again.
+        StoreAccess.Hit recent = store.recent(r.key());
+        if (recent != null) {
+          settled.complete(null);
+          return CompletableFuture.completedFuture(hit(r, recent));
+        }
+      }
       events.onMiss(service, r.method());
-      return lease == null ? callAndSave(r, false, settled) : lease.fetch(r, settled);
+      CompletableFuture<CachedReply> fetched = lease == null ? callAndSave(r, false, settled) : lease.fetch(r, settled);
+      return unknown ? orLateHit(r, fetched, hit.late()) : fetched;
     });
     result.whenComplete((v, e) -> {
       if (e != null) {
@@ -77,6 +89,27 @@ final class CacheFirstStrategy {
       }
     });
     return new SingleFlight.Flight<>(result, settled);
+  }
+
+  /**
+   * The service's reply, or the store's answer that came after the read budget if that is a fresh
+   * entry and comes first: slow is not down, and a late hit still spares the caller the wait.
+   */
+  private CompletableFuture<CachedReply> orLateHit(CallRequest r, CompletableFuture<CachedReply> fetched, CompletableFuture<StoreAccess.Hit> late) {
+    CompletableFuture<CachedReply> first = new CompletableFuture<>();
+    late.thenAccept(hit -> {
+      if (store.fresh(hit) && !fetched.isDone() && first.complete(CachedReply.of(hit.value(), CachedReply.Source.CACHE, null))) {
+        events.onHit(service, r.method());
+      }
+    });
+    fetched.whenComplete((reply, error) -> {
+      if (error == null) {
+        first.complete(reply);
+      } else {
+        first.completeExceptionally(error);
+      }
+    });
+    return first;
   }
 
   private CachedReply hit(CallRequest r, StoreAccess.Hit hit) {
@@ -107,6 +140,7 @@ final class CacheFirstStrategy {
     // caller (of this replica or another sharing the store) finds the reply: CacheFirst promises
     // that. With awaitSave the answer also waits until the store has it.
     return call.thenComposeAsync(value -> {
+      store.remember(r.key(), value, store.freshUntil(r.policy()));
       CompletableFuture<Void> saved = store.save(r.key(), r.method(), value, r.policy());
       CachedReply reply = CachedReply.of(value, CachedReply.Source.SERVICE, null);
       if (awaitSave) {

@@ -61,7 +61,7 @@ final class CachedStrategy {
   private CompletableFuture<CachedReply> throttled(CallRequest r, Throwable cause) {
     CompletableFuture<CachedReply> probe = flights.isFlying(r.key()) ? null : flights.join(r.key(), () -> flight(r));
     return store.lookup(r.key()).thenCompose(hit -> {
-      if (hit == null) {
+      if (!StoreAccess.present(hit)) {
         return probe != null ? probe : flights.join(r.key(), () -> flight(r));
       }
       events.onFallback(service, r.method(), FallbackCause.THROTTLED);
@@ -144,7 +144,7 @@ final class CachedStrategy {
       if (!once.compareAndSet(null, mine)) {
         return once.get();
       }
-      OffThread.run(executor, () -> store.lookup(key).whenComplete((hit, e) -> mine.complete(e == null ? hit : null)));
+      OffThread.run(executor, () -> store.lookup(key).whenComplete((hit, e) -> mine.complete(e == null && StoreAccess.present(hit) ? hit : null)));
       return mine;
     }
   }

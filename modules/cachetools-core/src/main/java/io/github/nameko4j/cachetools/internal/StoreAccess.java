@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools.internal;
 
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.CacheStoreException;
 import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.internal.Futures;
 import java.time.Clock;
@@ -25,8 +26,39 @@ import org.slf4j.LoggerFactory;
 final class StoreAccess {
   private static final Logger LOG = LoggerFactory.getLogger(StoreAccess.class);
 
-  /** A decoded entry. */
-  record Hit(Object value, long freshUntil) {}
+  /**
+   * What a lookup found: a decoded entry; or {@link #unknown} when the store could not say within
+   * the caller's budget (slow, failing, or skipping itself), with the store's answer still to come
+   * in {@code late} (completes with a hit or null, never exceptionally).
+   */
+  record Hit(Object value, long freshUntil, CompletableFuture<Hit> late) {
+    private static final CompletableFuture<Hit> NOTHING = CompletableFuture.completedFuture(null);
+
+    Hit(Object value, long freshUntil) {
+      this(value, freshUntil, null);
+    }
+
+    static Hit unknown(CompletableFuture<Hit> late) {
+      return new Hit(null, Long.MIN_VALUE, late);
+    }
+
+    static Hit unknown() {
+      return unknown(NOTHING);
+    }
+
+    /** True if this is an entry the store holds, not a lookup that could not say. */
+    boolean known() {
+      return late == null;
+    }
+  }
+
+  /** True if {@code hit} is an entry (fresh or stale), not a miss or an unknown. */
+  static boolean present(Hit hit) {
+    return hit != null && hit.known();
+  }
+
+  /** Entries up to this size are decoded on the thread the store answers on; bigger ones on the executor. */
+  static final int INLINE_DECODE_MAX_BYTES = 16 * 1024;
 
   private final String service;
   private final CacheStore store;
@@ -42,6 +74,7 @@ final class StoreAccess {
   // Replies being encoded and stored: a lookup, delete or invalidation of the key waits for them,
   // so a caller who got a reply finds it cached (and an invalidation is never undone by a late save).
   private final Map<String, CompletableFuture<Void>> saving = new ConcurrentHashMap<>();
+  private final RecentReplies recent;
 
   StoreAccess(String service, CacheStore store, ValueCodec codec, Executor executor, ScheduledExecutorService scheduler,
       Duration readTimeout, Duration writeTimeout, SafeListener events, Clock clock) {
@@ -55,6 +88,24 @@ final class StoreAccess {
     this.events = events;
     this.clock = clock;
     this.storeBoundsItself = store.boundsItsOwnLatency();
+    this.recent = new RecentReplies(clock);
+  }
+
+  /** Remembers a reply this process got or found, for when the store cannot say (see {@link RecentReplies}). */
+  void remember(String key, Object value, long freshUntil) {
+    recent.remember(key, new Hit(value, freshUntil));
+  }
+
+  /** A fresh reply this process got or found for {@code key} in the last seconds, or null. */
+  Hit recent(String key) {
+    Hit hit = recent.get(key);
+    return fresh(hit) ? hit : null;
+  }
+
+  /** When a reply for {@code key} that comes now would stop being fresh. */
+  long freshUntil(CachePolicy policy) {
+    Duration ttl = policy.ttl();
+    return ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis();
   }
 
   CacheStore store() {
@@ -66,35 +117,84 @@ final class StoreAccess {
   }
 
   /**
-   * The decoded entry under {@code key}, or null. Never fails and never waits past the read
-   * timeout. When the store answers at once the entry is decoded on the calling thread; otherwise
-   * on the executor.
+   * The decoded entry under {@code key}; null when the store has none; {@link Hit#unknown} when it
+   * could not say within the read budget (the store's {@link CacheStore#lookupBudget()}, else the
+   * proxy's {@code storeTimeout}), failed, or skipped itself. Never fails. A small entry is decoded
+   * on the thread the store answers on (the caller's, for an in-process store), a big one on the
+   * executor; callers of the async API get their futures off the store's threads (see {@link
+   * Delivery}).
    */
   CompletableFuture<Hit> lookup(String key) {
     CompletableFuture<Void> pending = saving.get(key);
     if (pending != null) {
       return pending.thenCompose(v -> lookup(key));
     }
-    CompletableFuture<byte[]> raw;
-    try {
-      raw = Objects.requireNonNull(store.get(key), "store returned a null future");
-    } catch (RuntimeException e) {
-      failed("get", e);
-      return CompletableFuture.completedFuture(null);
-    }
+    CompletableFuture<byte[]> raw = get(key);
     if (raw.isDone() && !raw.isCompletedExceptionally()) {
-      return CompletableFuture.completedFuture(decode(key, raw.join()));
+      return CompletableFuture.completedFuture(decode(key, raw.join())); // in process, or a near cache: at once
+    }
+    return answerOf(key, raw);
+  }
+
+  /** The store's get; a store that throws instead of failing its future gets a failed future. */
+  private CompletableFuture<byte[]> get(String key) {
+    try {
+      return Objects.requireNonNull(store.get(key), "store returned a null future");
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** A lookup the store did not answer at once: decoded on the executor, within the read budget. */
+  private CompletableFuture<Hit> answerOf(String key, CompletableFuture<byte[]> raw) {
+    if (raw.isDone()) { // failed at once, or answered since lookup() looked
+      return CompletableFuture.completedFuture(raw.isCompletedExceptionally() ? failedRead(raw.handle((v, e) -> e).join())
+          : decode(key, raw.join()));
+    }
+    Duration budget = store.lookupBudget();
+    if (budget == null) {
+      budget = readTimeout;
     }
     if (!storeBoundsItself) {
-      raw = Bounded.within(raw, readTimeout, scheduler, "cache lookup");
+      // Whatever the store does, nobody waits on it for long (the late answer included).
+      raw = Bounded.within(raw, budget.compareTo(writeTimeout) > 0 ? budget : writeTimeout, scheduler, "cache lookup");
     }
-    return raw.handleAsync((bytes, error) -> {
-      if (error != null) {
-        failed("get", Futures.cause(error));
-        return null;
+    // A small entry is decoded where the store's answer lands (its I/O thread): decoding is
+    // bounded (the codec caps depth, lengths and keys) and a hand-off would cost more than it does.
+    // A big one goes to the executor, so that one large entry never holds the store's I/O up.
+    CompletableFuture<Hit> answer = new CompletableFuture<>();
+    raw.whenComplete((bytes, error) -> {
+      if (error == null && bytes != null && bytes.length > INLINE_DECODE_MAX_BYTES) {
+        OffThread.run(executor, () -> answer.complete(decode(key, bytes)));
+      } else {
+        answer.complete(error != null ? failedRead(error) : decode(key, bytes));
       }
-      return decode(key, bytes);
-    }, executor);
+    });
+    return withinBudget(answer, budget);
+  }
+
+  /** The store's answer, or {@link Hit#unknown} with that answer to come once {@code budget} passes. */
+  private CompletableFuture<Hit> withinBudget(CompletableFuture<Hit> answer, Duration budget) {
+    CompletableFuture<Hit> soft = new CompletableFuture<>();
+    answer.whenComplete((hit, error) -> soft.complete(hit));
+    if (!soft.isDone()) {
+      Deadlines.shared().watch(soft, budget,
+          () -> soft.complete(Hit.unknown(answer.thenApply(hit -> hit != null && hit.known() ? hit : null))));
+    }
+    return soft;
+  }
+
+  /** A get that failed: unknown; logged and counted unless the store skipped it on purpose. */
+  private Hit failedRead(Throwable failure) {
+    Throwable error = Futures.cause(failure);
+    if (!skipped(error)) {
+      failed("get", error);
+    }
+    return Hit.unknown();
+  }
+
+  private static boolean skipped(Throwable error) {
+    return error instanceof CacheStoreException && ((CacheStoreException) error).reason() == CacheStoreException.Reason.SKIPPED;
   }
 
   /** Any failure to decode, an Error included, is a miss: the entry is deleted and the service asked. */
@@ -183,8 +283,9 @@ final class StoreAccess {
       failed("put", e);
       return CompletableFuture.completedFuture(null);
     }
-    return Bounded.within(put, writeTimeout, scheduler, "cache write").handle((v, error) -> {
-      if (error != null) {
+    // A self-bounded store (Redis) ends a write only at its own hard timeout: slow is not down.
+    return (storeBoundsItself ? put : Bounded.within(put, writeTimeout, scheduler, "cache write")).handle((v, error) -> {
+      if (error != null && !skipped(Futures.cause(error))) {
         failed("put", Futures.cause(error));
       }
       return null;
@@ -225,13 +326,14 @@ final class StoreAccess {
 
   /** Deletes one entry (after a save of it under way); the future completes, never exceptionally, once done or given up. */
   CompletableFuture<Void> delete(String key) {
+    recent.forget(key);
     CompletableFuture<Void> pending = saving.get(key);
     if (pending != null) {
       return pending.thenCompose(v -> delete(key));
     }
     try {
       return Bounded.within(store.delete(key), writeTimeout, scheduler, "cache delete").handle((v, error) -> {
-        if (error != null) {
+        if (error != null && !skipped(Futures.cause(error))) {
           failed("delete", Futures.cause(error));
         }
         return null;
@@ -247,6 +349,7 @@ final class StoreAccess {
    * its failure is reported to the caller.
    */
   CompletableFuture<Long> deleteByPrefix(String prefix) {
+    recent.forgetPrefix(prefix);
     List<CompletableFuture<Void>> pending = new ArrayList<>();
     saving.forEach((key, done) -> {
       if (key.startsWith(prefix)) {

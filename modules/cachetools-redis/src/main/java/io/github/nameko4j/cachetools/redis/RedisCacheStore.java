@@ -6,6 +6,8 @@ import io.github.nameko4j.cachetools.redis.internal.Leases;
 import io.github.nameko4j.cachetools.redis.internal.NearCache;
 import io.github.nameko4j.cachetools.redis.internal.RedisLink;
 import io.github.nameko4j.rpc.internal.Names;
+import io.github.nameko4j.cachetools.redis.internal.ReadBudget;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -42,11 +44,17 @@ import org.slf4j.LoggerFactory;
  * {@code SET ... PX} command. An entry without a ttl expires after {@code maxEntryLifetime}
  * (default 24 h), so Redis never grows without bound.
  *
- * <p><b>Failures never reach the caller.</b> Every read has a short timeout (default 20 ms),
- * every write a longer one (default 500 ms); commands are rejected, not queued, while
- * disconnected; after repeated failures a circuit breaker skips Redis for a while (the proxies
- * then see an empty cache and every call goes to the service) and closes again by itself once
- * Redis answers. Failures are logged at most every 10 s and counted ({@link #failures()}).
+ * <p><b>Slow is not down; failures never reach the caller.</b> A caller waits for a read at most
+ * the read budget (the soft timeout: at least {@code readBudget}, 20 ms by default, more when the
+ * store's recent reads took longer, see {@link #lookupBudget()}, at most {@code maxReadBudget},
+ * 250 ms) and then treats it as a miss; the command itself goes on and its answer still feeds
+ * later callers. Only errors and commands with no answer within {@code commandTimeout} (the hard
+ * timeout, 1 s by default) are failures; writes end only at that timeout. After repeated failures
+ * on a node, its circuit opens: lookups of that node's keys are misses (their calls go to the
+ * service, or to the replies the proxy just got) and writes to it are skipped, for {@code
+ * openCircuitDuration}; then it is probed again. A cluster has one circuit per master, so a dead
+ * master costs only its own slots. Opening and closing are logged (WARN, INFO); {@link #state()},
+ * {@link #failures()} and {@link #skipped()} say the rest.
  *
  * <p><b>Resources</b>: stores that create their client share one set of Lettuce resources (event
  * loops, timer) per JVM, released with the last of them. Thread-safe: one shared connection.
@@ -54,10 +62,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisCacheStore implements CacheStore {
   private static final Logger LOG = LoggerFactory.getLogger(RedisCacheStore.class);
-  /** Default timeout of each read (GET, PTTL). */
-  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofMillis(20);
-  /** Default timeout of each write (SET, DEL, leases, invalidation messages). */
-  public static final Duration DEFAULT_WRITE_TIMEOUT = Duration.ofMillis(500);
+  /** Default hard timeout of every command: no answer within it is a failure. */
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(1);
+  /** Default least read budget: how long a caller waits for a read before it is a miss for that caller. */
+  public static final Duration DEFAULT_READ_BUDGET = Duration.ofMillis(20);
+  /** Default greatest read budget, however slow recent reads were. */
+  public static final Duration DEFAULT_MAX_READ_BUDGET = Duration.ofMillis(250);
   /** Default timeout of connecting to Redis. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(1);
   /** Default time the open circuit skips Redis before probing it again. */
@@ -69,14 +79,16 @@ public final class RedisCacheStore implements CacheStore {
   private final String description;
   private final Duration maxEntryLifetime;
   private final RedisLink link;
+  private final ReadBudget readBudget;
   private final GuardedCommands commands;
   private final Leases leases;
   private final NearCache near;
+  private volatile boolean closed;
 
   private RedisCacheStore(Builder b) {
     this.prefix = "nameko4j:" + b.namespace + ":";
     this.maxEntryLifetime = b.maxEntryLifetime;
-    RedisLink.Options options = new RedisLink.Options(b.commandTimeout, b.writeTimeout, b.connectTimeout, b.trustedCertificates);
+    RedisLink.Options options = new RedisLink.Options(b.commandTimeout, b.connectTimeout, b.trustedCertificates);
     if (b.userClient != null) {
       this.description = "RedisCacheStore{namespace=" + b.namespace + ", client=user-provided}";
       this.link = RedisLink.user(b.userClient, b.userUri, description);
@@ -84,16 +96,20 @@ public final class RedisCacheStore implements CacheStore {
       this.description = "RedisCacheStore{namespace=" + b.namespace + ", uri=" + redact(b.uris.get(0)) + (b.cluster ? ", cluster" : "") + "}";
       this.link = b.cluster ? RedisLink.cluster(b.redisUris, options, description) : RedisLink.standalone(b.redisUris.get(0), options, description);
     }
-    this.commands = new GuardedCommands(link, b.namespace, description, b.openCircuit);
+    this.readBudget = new ReadBudget(b.readBudget, b.maxReadBudget);
+    this.commands = new GuardedCommands(link, b.namespace, description, b.openCircuit, readBudget);
     this.leases = new Leases(commands);
     this.near = b.nearCacheSize > 0
-        ? new NearCache(link.client(), link.uri(), prefix + "invalidations", b.nearCacheSize, b.nearCacheTtl, description)
+        ? new NearCache(link, commands, prefix + "invalidations", b.nearCacheSize, b.nearCacheTtl, description)
         : null;
     // Connect now, but do not fail the build: a store that cannot reach Redis is an empty cache.
     try {
       link.connect().get(b.connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.warn("Redis not reachable at start ({}); the cache is empty until it is: {}", description, e.toString());
+    }
+    if (near != null) {
+      near.start(); // once the topology is known, or retried until it is
     }
   }
 
@@ -108,20 +124,17 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<byte[]> get(String key) {
+    byte[] k = key(key);
     if (near == null) {
-      return commands.run("get", c -> c.get(key(key)), null);
+      return commands.read("get", k, c -> c.get(k));
     }
     CompletableFuture<byte[]> local = near.get(key);
     if (local != null) {
       return local;
     }
     long seen = near.version();
-    byte[] k = key(key);
     // GET and PTTL pipelined on one connection: the near copy must not outlive the Redis entry.
-    return commands.run("get", c -> c.get(k).thenCombine(c.pttl(k), Read::new), null).thenApply(read -> {
-      if (read == null) {
-        return null;
-      }
+    return commands.read("get", k, c -> c.get(k).thenCombine(c.pttl(k), Read::new)).thenApply(read -> {
       near.fill(key, read.value(), read.pttl() == null ? -2 : read.pttl(), seen);
       return read.value();
     });
@@ -133,23 +146,37 @@ public final class RedisCacheStore implements CacheStore {
   public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
     byte[] k = key(key);
     Duration expiry = ttl == null ? maxEntryLifetime : ttl;
-    CompletableFuture<Void> written = commands.run("put", c -> c.set(k, value, SetArgs.Builder.px(Math.max(1, expiry.toMillis()))), null)
+    CompletableFuture<Void> written = commands.run("put", k, c -> c.set(k, value, SetArgs.Builder.px(Math.max(1, expiry.toMillis()))))
         .thenApply(ok -> null);
     if (near == null) {
       return written;
     }
     near.put(key, value, expiry);
-    return written.thenCompose(v -> near.announce("K", key));
+    return announced(written, key);
   }
 
   @Override
   public CompletableFuture<Void> delete(String key) {
-    CompletableFuture<Void> deleted = commands.run("delete", c -> c.del(key(key)), null).thenApply(n -> null);
+    byte[] k = key(key);
+    CompletableFuture<Void> deleted = commands.run("delete", k, c -> c.del(k)).thenApply(n -> null);
     if (near == null) {
       return deleted;
     }
     near.invalidate(key);
-    return deleted.thenCompose(v -> near.announce("K", key));
+    return announced(deleted, key);
+  }
+
+  /**
+   * The write, then its announcement to the other near caches. One connection (standalone) runs
+   * commands in order, so the announcement is sent at once, right behind the write; a cluster
+   * sends them on different connections, so it waits for the write.
+   */
+  private CompletableFuture<Void> announced(CompletableFuture<Void> write, String key) {
+    if (link.isCluster()) {
+      return write.thenCompose(v -> near.announce("K", key));
+    }
+    CompletableFuture<Void> announcement = near.announce("K", key);
+    return write.thenCombine(announcement, (a, b) -> null);
   }
 
   /**
@@ -204,6 +231,17 @@ public final class RedisCacheStore implements CacheStore {
     return link.ownsClient();
   }
 
+  /**
+   * The read budget now: TCP's retransmission-timeout rule on this store's recent reads (their
+   * smoothed time plus four times its variation, measured in this process from sending a command
+   * to handling its answer), at least {@code readBudget} and at most {@code maxReadBudget}. A busy
+   * JVM's slower reads raise it, so a burst does not turn every read into a miss.
+   */
+  @Override
+  public Duration lookupBudget() {
+    return readBudget.current();
+  }
+
   /** With a near cache, hot keys answer before {@code get} returns. */
   @Override
   public boolean completesInline() {
@@ -220,9 +258,55 @@ public final class RedisCacheStore implements CacheStore {
     return link.isOpen();
   }
 
-  /** Commands that failed or timed out since the store was built. */
+  /** Commands that failed (an error, or no answer within {@code commandTimeout}) since the store was built. */
   public long failures() {
     return commands.failures();
+  }
+
+  /** Of {@link #failures()}, the commands that got no answer within {@code commandTimeout}. */
+  public long timeouts() {
+    return commands.timeouts();
+  }
+
+  /** Whether the store is using Redis, for health checks and metrics. */
+  public enum State {
+    /** Connected, every node's circuit closed: the shared cache works. */
+    UP,
+    /** Some nodes' circuits are open or probing: their keys skip Redis, the others' do not. */
+    DEGRADED,
+    /** Not connected, or every circuit open: every lookup is a miss, every write skipped. */
+    DOWN,
+    /** {@link #close()} was called. */
+    CLOSED
+  }
+
+  /**
+   * Whether the shared cache works now: what a health check reports. A store that is DOWN never
+   * fails a call, but every call then goes to the service.
+   *
+   * @return the store's state
+   */
+  public State state() {
+    if (closed) {
+      return State.CLOSED;
+    }
+    if (!link.isOpen()) {
+      return State.DOWN;
+    }
+    long open = 0;
+    long closedCircuits = 0;
+    for (CircuitBreaker.State s : commands.states()) {
+      if (s == CircuitBreaker.State.CLOSED) {
+        closedCircuits++;
+      } else {
+        open++;
+      }
+    }
+    if (open == 0) {
+      return State.UP;
+    }
+    return closedCircuits == 0 && commands.states().stream().allMatch(s -> s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN)
+        ? State.DOWN : State.DEGRADED;
   }
 
   /** Operations answered without asking Redis (circuit open, or not connected). */
@@ -241,20 +325,22 @@ public final class RedisCacheStore implements CacheStore {
   }
 
   /**
-   * The circuit breaker's state.
+   * The circuit breakers' state: OPEN if any node's circuit is open, else HALF_OPEN if any is
+   * probing, else CLOSED. {@link #state()} says how much of the cache that affects.
    *
-   * @return whether the store uses Redis, skips it, or is probing it
+   * @return whether the store uses Redis, skips it (on some node), or is probing it
    */
   public CircuitState circuitState() {
-    switch (commands.state()) {
-      case OPEN:
-      case FORCED_OPEN:
+    CircuitState worst = CircuitState.CLOSED;
+    for (CircuitBreaker.State s : commands.states()) {
+      if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) {
         return CircuitState.OPEN;
-      case HALF_OPEN:
-        return CircuitState.HALF_OPEN;
-      default:
-        return CircuitState.CLOSED;
+      }
+      if (s == CircuitBreaker.State.HALF_OPEN) {
+        worst = CircuitState.HALF_OPEN;
+      }
     }
+    return worst;
   }
 
   /** The key Redis holds for a store key, e.g. for inspection in tests and tools. */
@@ -265,6 +351,7 @@ public final class RedisCacheStore implements CacheStore {
   /** Closes the connection, and the client if the store created it. Idempotent. */
   @Override
   public void close() {
+    closed = true;
     commands.close();
     if (near != null) {
       near.close();
@@ -299,7 +386,8 @@ public final class RedisCacheStore implements CacheStore {
     private AbstractRedisClient userClient;
     private RedisURI userUri;
     private Duration commandTimeout = DEFAULT_COMMAND_TIMEOUT;
-    private Duration writeTimeout = DEFAULT_WRITE_TIMEOUT;
+    private Duration readBudget = DEFAULT_READ_BUDGET;
+    private Duration maxReadBudget = DEFAULT_MAX_READ_BUDGET;
     private Duration maxEntryLifetime = DEFAULT_MAX_ENTRY_LIFETIME;
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration openCircuit = DEFAULT_OPEN_CIRCUIT;
@@ -381,19 +469,39 @@ public final class RedisCacheStore implements CacheStore {
       return this;
     }
 
-    /** The timeout of each read (GET, PTTL); past it the lookup is a miss. Default 20 ms. */
+    /**
+     * The hard timeout of every command (reads, writes, leases, invalidations): a command with no
+     * answer within it fails, and counts towards opening the circuit. Default 1 s.
+     *
+     * @param timeout positive, at most 1 hour
+     * @return this builder
+     */
     public Builder commandTimeout(Duration timeout) {
       this.commandTimeout = positive("commandTimeout", timeout);
       return this;
     }
 
     /**
-     * The timeout of each write (the SET of a reply, DEL, leases, invalidation messages): longer
-     * than reads, because a write that misses its budget under load is a reply never cached.
-     * Default 500 ms.
+     * The least read budget: a caller waits at least this long for a read before it is a miss
+     * for that caller (the command goes on, and is no failure). The budget grows with the store's
+     * recent read times, up to {@link #maxReadBudget}. Default 20 ms.
+     *
+     * @param floor positive, at most 1 hour
+     * @return this builder
      */
-    public Builder writeTimeout(Duration timeout) {
-      this.writeTimeout = positive("writeTimeout", timeout);
+    public Builder readBudget(Duration floor) {
+      this.readBudget = positive("readBudget", floor);
+      return this;
+    }
+
+    /**
+     * The greatest read budget, however slow recent reads were. Default 250 ms.
+     *
+     * @param ceiling positive, at most 1 hour
+     * @return this builder
+     */
+    public Builder maxReadBudget(Duration ceiling) {
+      this.maxReadBudget = positive("maxReadBudget", ceiling);
       return this;
     }
 
@@ -453,6 +561,10 @@ public final class RedisCacheStore implements CacheStore {
     public RedisCacheStore build() {
       if (userClient == null && uris == null) {
         throw new IllegalStateException("set uri(...), clusterUris(...) or client(...) before build()");
+      }
+      if (maxReadBudget.compareTo(readBudget) < 0) {
+        throw new IllegalStateException("maxReadBudget (" + maxReadBudget.toMillis() + " ms) must not be below readBudget ("
+            + readBudget.toMillis() + " ms)");
       }
       return new RedisCacheStore(this);
     }

@@ -65,7 +65,8 @@ public class Nameko4jAutoConfiguration {
     String namespace = redis.getNamespace() != null ? redis.getNamespace() : env.getProperty("spring.application.name", "nameko4j");
     RedisCacheStore.Builder b = RedisCacheStore.builder(namespace).uri(uri)
         .commandTimeout(redis.getCommandTimeout())
-        .writeTimeout(redis.getWriteTimeout())
+        .readBudget(redis.getReadBudget())
+        .maxReadBudget(redis.getMaxReadBudget())
         .maxEntryLifetime(redis.getMaxEntryLifetime());
     if (redis.getNearCacheMaxEntries() > 0) {
       b.nearCache(redis.getNearCacheMaxEntries(), redis.getNearCacheMaxAge());

@@ -51,8 +51,9 @@ public class Nameko4jHealthAutoConfiguration {
   }
 
   /**
-   * UP while the cache store answers: for Redis, connected with its circuit closed. DOWN means
-   * every call goes to the service, not that calls fail.
+   * UP while the cache store answers: for Redis, its {@link RedisCacheStore#state()} is UP, or
+   * DEGRADED (some nodes' circuits open: their keys skip the cache; the detail {@code state} says
+   * so). DOWN means every call goes to the service, not that calls fail.
    *
    * @param store the cache store
    * @return the indicator named {@code nameko4jCacheStore}
@@ -66,14 +67,21 @@ public class Nameko4jHealthAutoConfiguration {
         return Health.up().withDetail("store", s == null ? "none" : s.getClass().getSimpleName()).build();
       }
       RedisCacheStore redis = (RedisCacheStore) s;
-      boolean up = redis.isConnected() && redis.circuitState() == RedisCacheStore.CircuitState.CLOSED;
+      RedisCacheStore.State state = redis.state();
+      // DEGRADED (some nodes' keys skip Redis) stays UP: calls succeed, and a custom status would
+      // decide the application's aggregate status on its own.
+      boolean up = state == RedisCacheStore.State.UP || state == RedisCacheStore.State.DEGRADED;
       Health.Builder health = up ? Health.up() : Health.down();
       return health.withDetail("store", redis.toString())
+          .withDetail("state", state.name())
           .withDetail("connected", redis.isConnected())
           .withDetail("circuit", redis.circuitState().name())
           .withDetail("failures", redis.failures())
+          .withDetail("timeouts", redis.timeouts())
           .withDetail("skipped", redis.skipped())
-          .withDetail("calls", up ? "cached" : "answered by the services, without the cache")
+          .withDetail("calls", state == RedisCacheStore.State.UP ? "cached"
+              : state == RedisCacheStore.State.DEGRADED ? "cached, but keys on some Redis nodes skip the cache"
+              : "answered by the services, without the cache")
           .build();
     };
   }

@@ -19,18 +19,19 @@ public final class Leases {
 
   /**
    * {@code SET <key>:lease <owner> NX PX <ttl>}: one command, so a crashed owner's lease expires.
-   * If Redis cannot be asked the lease is granted: a broken cache never blocks a call.
+   * If Redis cannot be asked the future fails; the proxies then take the lease as granted: a
+   * broken cache never blocks a call.
    */
   public CompletableFuture<Boolean> tryLease(byte[] leaseKey, String owner, Duration ttl) {
     byte[] v = owner.getBytes(StandardCharsets.UTF_8);
-    return commands.run("lease", c -> c.set(leaseKey, v, SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis()))), "OK")
+    return commands.run("lease", leaseKey, c -> c.set(leaseKey, v, SetArgs.Builder.nx().px(Math.max(1, ttl.toMillis()))))
         .thenApply("OK"::equals);
   }
 
   /** Deletes the lease only if {@code owner} still holds it (compare and delete, atomically). */
   public CompletableFuture<Void> release(byte[] leaseKey, String owner) {
     byte[] v = owner.getBytes(StandardCharsets.UTF_8);
-    return commands.run("release", c -> c.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new byte[][] {leaseKey}, v), 0L)
+    return commands.run("release", leaseKey, c -> c.<Long>eval(RELEASE_SCRIPT, ScriptOutputType.INTEGER, new byte[][] {leaseKey}, v))
         .thenApply(n -> null);
   }
 }

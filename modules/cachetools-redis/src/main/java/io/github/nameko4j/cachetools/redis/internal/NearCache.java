@@ -3,20 +3,18 @@ package io.github.nameko4j.cachetools.redis.internal;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
-import io.lettuce.core.AbstractRedisClient;
-import io.lettuce.core.RedisClient;
+import io.github.nameko4j.cachetools.internal.ThrottledLog;
+import io.github.nameko4j.rpc.internal.Ids;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.github.nameko4j.rpc.internal.Ids;
-import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,18 +27,26 @@ import org.slf4j.LoggerFactory;
  */
 public final class NearCache implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NearCache.class);
-  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  /** How often a near cache that is not subscribed tries again. */
+  static final Duration RESUBSCRIBE_EVERY = Duration.ofSeconds(1);
 
   private final Cache<String, Held> cache;
   private final long maxAgeNanos;
   private final String channel;
+  private final byte[] channelBytes;
   private final String origin = Ids.uuid();
-  private final AbstractRedisClient client;
+  private final RedisLink link;
+  private final GuardedCommands commands;
   private final String description;
+  private final ThrottledLog offLog = new ThrottledLog(LOG, Duration.ofMinutes(1));
   // Bumped by every invalidation: a value read from Redis is kept only if none arrived meanwhile.
   private final AtomicLong version = new AtomicLong();
+  private final AtomicBoolean subscribing = new AtomicBoolean();
   private volatile boolean subscribed;
+  private volatile boolean closed;
   private volatile StatefulRedisPubSubConnection<String, String> pubsub;
+  private volatile ScheduledFuture<?> watchdog;
 
   /** The value, already wrapped in the future a hit returns: a hit allocates nothing. */
   private record Held(CompletableFuture<byte[]> value, long ttlNanos) {
@@ -49,12 +55,11 @@ public final class NearCache implements AutoCloseable {
     }
   }
 
-  private final RedisURI uri;
-
-  public NearCache(AbstractRedisClient client, RedisURI uri, String channel, long maxEntries, Duration maxAge, String description) {
-    this.client = client;
-    this.uri = uri;
+  public NearCache(RedisLink link, GuardedCommands commands, String channel, long maxEntries, Duration maxAge, String description) {
+    this.link = link;
+    this.commands = commands;
     this.channel = channel;
+    this.channelBytes = channel.getBytes(StandardCharsets.UTF_8);
     this.description = description;
     this.maxAgeNanos = maxAge.toNanos();
     this.cache = Caffeine.newBuilder()
@@ -77,53 +82,66 @@ public final class NearCache implements AutoCloseable {
           }
         })
         .build();
-    client.addListener(new RedisConnectionStateListener() {
+    link.client().addListener(new RedisConnectionStateListener() {
       @Override
       public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-        // Invalidations sent while we cannot hear them are lost: forget everything, and stop
-        // filling until we are subscribed again.
+        // Invalidations sent while we may not hear them are lost: forget everything, and stop
+        // filling until subscribed again on a connection that is up.
         subscribed = false;
         clear();
       }
-
-      @Override
-      public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
-        resubscribe();
-      }
     });
-    subscribe();
   }
 
-  private void subscribe() {
-    CompletableFuture<StatefulRedisPubSubConnection<String, String>> connecting = client instanceof RedisClusterClient
-        ? ((RedisClusterClient) client).connectPubSubAsync(StringCodec.UTF8).thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c).toCompletableFuture()
-        : ((RedisClient) client).connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
-    connecting.whenComplete((conn, error) -> {
-      if (error != null) {
-        LOG.warn("near cache of {} is off: cannot subscribe to {}: {}", description, channel, error.toString());
-        return;
-      }
-      pubsub = conn;
+  /**
+   * Subscribes, and keeps trying every second for as long as it is not subscribed: a cluster's
+   * topology may not be known yet, the node it subscribed on may die.
+   */
+  public void start() {
+    watchdog = link.client().getResources().eventExecutorGroup().scheduleWithFixedDelay(this::ensureSubscribed,
+        0, RESUBSCRIBE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Subscribes on a fresh connection unless subscribed or trying already. */
+  private void ensureSubscribed() {
+    if (subscribed || closed || !subscribing.compareAndSet(false, true)) {
+      return;
+    }
+    StatefulRedisPubSubConnection<String, String> old = pubsub;
+    pubsub = null;
+    if (old != null) {
+      old.closeAsync();
+    }
+    CompletableFuture<StatefulRedisPubSubConnection<String, String>> connecting;
+    try {
+      connecting = link.connectPubSub();
+    } catch (RuntimeException e) {
+      connecting = CompletableFuture.failedFuture(e);
+    }
+    connecting.thenCompose(conn -> {
       conn.addListener(new RedisPubSubAdapter<>() {
         @Override
         public void message(String ch, String message) {
           onMessage(message);
         }
       });
-      resubscribe();
-    });
-  }
-
-  private void resubscribe() {
-    StatefulRedisPubSubConnection<String, String> conn = pubsub;
-    if (conn == null) {
-      return;
-    }
-    conn.async().subscribe(channel).whenComplete((v, error) -> {
-      if (error == null) {
+      pubsub = conn;
+      return conn.async().subscribe(channel).toCompletableFuture().thenApply(v -> conn);
+    }).whenComplete((conn, error) -> {
+      if (error != null || closed) {
+        if (error != null) {
+          offLog.warn("near cache of {} is off until it can subscribe to {} (retrying every {} ms): {}", description, channel,
+              RESUBSCRIBE_EVERY.toMillis(), GuardedCommands.rootMessage(error));
+        }
+        StatefulRedisPubSubConnection<String, String> failed = pubsub;
+        if (failed != null && (closed || error != null)) {
+          failed.closeAsync();
+        }
+      } else {
         clear(); // anything held from before the gap may be stale
         subscribed = true;
       }
+      subscribing.set(false);
     });
   }
 
@@ -192,27 +210,34 @@ public final class NearCache implements AutoCloseable {
     return cache.estimatedSize();
   }
 
-  /** Tells the other replicas; never fails the caller. */
+  /**
+   * Tells the other replicas, on the store's command connection: sent right after the write it
+   * announces, so Redis runs the two in that order and no replica can read the old value after
+   * hearing of the new one. Never fails the caller.
+   */
   public CompletableFuture<Void> announce(String kind, String keyOrPrefix) {
-    StatefulRedisPubSubConnection<String, String> conn = pubsub;
-    if (conn == null) {
-      return DONE;
-    }
-    try {
-      return conn.async().publish(channel, origin + " " + kind + " " + keyOrPrefix).toCompletableFuture()
-          .handle((n, e) -> {
-            if (e != null) {
-              LOG.debug("near cache invalidation not published: {}", e.toString());
-            }
-            return null;
-          });
-    } catch (RuntimeException e) {
-      return DONE;
-    }
+    byte[] message = (origin + " " + kind + " " + keyOrPrefix).getBytes(StandardCharsets.UTF_8);
+    return commands.run("announce", null, c -> c.publish(channelBytes, message)).handle((n, e) -> {
+      if (e != null) {
+        LOG.debug("near cache invalidation not published: {}", e.toString());
+      }
+      return null;
+    });
+  }
+
+  /** True while subscribed: only then are values kept. */
+  public boolean isSubscribed() {
+    return subscribed;
   }
 
   @Override
   public void close() {
+    closed = true;
+    subscribed = false;
+    ScheduledFuture<?> w = watchdog;
+    if (w != null) {
+      w.cancel(false);
+    }
     StatefulRedisPubSubConnection<String, String> conn = pubsub;
     if (conn != null) {
       conn.close();

@@ -10,20 +10,22 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.protocol.CommandType;
-import io.lettuce.core.protocol.ProtocolKeyword;
-import io.lettuce.core.protocol.RedisCommand;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.io.File;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,11 +36,17 @@ import org.slf4j.LoggerFactory;
 public final class RedisLink implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
-  /** Commands held to the read budget; every other command (SET, DEL, EVAL...) gets the write budget. */
-  private static final Set<ProtocolKeyword> READS = Set.of(CommandType.GET, CommandType.PTTL, CommandType.EXISTS);
+  /** The node id of a standalone (or Sentinel) Redis, and of commands without a key. */
+  public static final String STANDALONE = "standalone";
+  /** How often a cluster's topology is read again, besides Lettuce's adaptive triggers. */
+  public static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(1);
 
-  /** How the store's own clients are set up. */
-  public record Options(Duration readTimeout, Duration writeTimeout, Duration connectTimeout, File trustedCertificates) {}
+  /**
+   * How the store's own clients are set up.
+   *
+   * @param commandTimeout the hard timeout of every command: no answer within it is a failure
+   */
+  public record Options(Duration commandTimeout, Duration connectTimeout, File trustedCertificates) {}
 
   private final AbstractRedisClient client;
   private final RedisURI uri; // null for a cluster
@@ -74,6 +82,14 @@ public final class RedisLink implements AutoCloseable {
     // first command to every node. Commands wait for the node instead, still bounded by their
     // timeouts, so a dead node costs at most a timeout all the same.
     configure(b, options, ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS);
+    // A replica promoted after its master died is noticed within about a second: periodically,
+    // and at once on Lettuce's adaptive triggers (MOVED, persistent reconnects...).
+    b.topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+        .enablePeriodicRefresh(TOPOLOGY_REFRESH)
+        .enableAllAdaptiveRefreshTriggers()
+        .adaptiveRefreshTriggersTimeout(TOPOLOGY_REFRESH)
+        .dynamicRefreshSources(true)
+        .build());
     c.setOptions(b.build());
     return new RedisLink(c, null, true, description);
   }
@@ -84,21 +100,9 @@ public final class RedisLink implements AutoCloseable {
   }
 
   private static void configure(ClientOptions.Builder b, Options options, ClientOptions.DisconnectedBehavior whenDisconnected) {
-    long readNanos = options.readTimeout().toNanos();
-    long writeNanos = options.writeTimeout().toNanos();
-    // Writes are not held to the read budget: a reply's SET that misses 20 ms under load is a
-    // reply never cached, and the next replica's miss.
-    TimeoutOptions timeouts = TimeoutOptions.builder().timeoutSource(new TimeoutOptions.TimeoutSource() {
-      @Override
-      public long getTimeout(RedisCommand<?, ?, ?> command) {
-        return READS.contains(command.getType()) ? readNanos : writeNanos;
-      }
-
-      @Override
-      public TimeUnit getTimeUnit() {
-        return TimeUnit.NANOSECONDS;
-      }
-    }).build();
+    // The hard timeout only: a caller stops waiting for a read at its budget (the soft timeout),
+    // but the command goes on, and only no answer at all within this counts as a failure.
+    TimeoutOptions timeouts = TimeoutOptions.enabled(options.commandTimeout());
     b.autoReconnect(true)
         .disconnectedBehavior(whenDisconnected)
         .timeoutOptions(timeouts)
@@ -115,6 +119,41 @@ public final class RedisLink implements AutoCloseable {
   /** The standalone URI (for pub/sub connections), null for a cluster. */
   public RedisURI uri() {
     return uri;
+  }
+
+  /** The node that holds {@code key}: a cluster master's id, else {@link #STANDALONE}. */
+  public String nodeFor(byte[] key) {
+    if (!(client instanceof RedisClusterClient)) {
+      return STANDALONE;
+    }
+    try {
+      RedisClusterNode node = ((RedisClusterClient) client).getPartitions().getPartitionBySlot(SlotHash.getSlot(key));
+      return node == null ? STANDALONE : node.getNodeId();
+    } catch (RuntimeException e) {
+      return STANDALONE; // topology not loaded yet
+    }
+  }
+
+  /** The nodes that hold keys now: a cluster's masters, else {@link #STANDALONE}. */
+  public Set<String> nodeIds() {
+    if (!(client instanceof RedisClusterClient)) {
+      return Set.of(STANDALONE);
+    }
+    try {
+      Set<String> ids = new HashSet<>();
+      for (RedisClusterNode node : ((RedisClusterClient) client).getPartitions()) {
+        if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.getSlots().isEmpty()) {
+          ids.add(node.getNodeId());
+        }
+      }
+      return ids;
+    } catch (RuntimeException e) {
+      return Set.of();
+    }
+  }
+
+  public boolean isCluster() {
+    return client instanceof RedisClusterClient;
   }
 
   /** True if the store created the client, so every command has its own timeout. */
@@ -179,6 +218,18 @@ public final class RedisLink implements AutoCloseable {
       return cluster.refreshPartitionsAsync().thenCompose(v -> cluster.connectAsync(ByteArrayCodec.INSTANCE));
     }
     return ((RedisClient) client).connectAsync(ByteArrayCodec.INSTANCE, uri);
+  }
+
+  /** A new pub/sub connection (a cluster's once its topology is known). */
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<StatefulRedisPubSubConnection<String, String>> connectPubSub() {
+    if (client instanceof RedisClusterClient) {
+      RedisClusterClient cluster = (RedisClusterClient) client;
+      return cluster.refreshPartitionsAsync().toCompletableFuture()
+          .thenCompose(v -> cluster.connectPubSubAsync(StringCodec.UTF8))
+          .thenApply(c -> (StatefulRedisPubSubConnection<String, String>) c);
+    }
+    return ((RedisClient) client).connectPubSubAsync(StringCodec.UTF8, uri).toCompletableFuture();
   }
 
   @SuppressWarnings("unchecked")
