@@ -37,12 +37,12 @@ abstract class AbstractCachingProxy implements CachingProxy {
 
   @Override
   public CompletableFuture<Object> callAsync(String method, List<?> args, Map<String, ?> kwargs) {
-    return invoker.invoke(method, args, kwargs);
+    return invoker.invokeAsync(method, args, kwargs);
   }
 
   @Override
   public CompletableFuture<CachedReply> callDetailedAsync(String method, List<?> args, Map<String, ?> kwargs) {
-    return invoker.invokeDetailed(method, args, kwargs);
+    return invoker.invokeDetailedAsync(method, args, kwargs);
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools;
 
 import io.github.nameko4j.cachetools.internal.CachingAnnotations;
 import io.github.nameko4j.cachetools.internal.CacheInstrumentation;
+import io.github.nameko4j.cachetools.internal.CacheWorkers;
 import io.github.nameko4j.cachetools.internal.CachingInvoker;
 import io.github.nameko4j.cachetools.internal.ObservationCacheInstrumentation;
 import io.github.nameko4j.cachetools.observation.CacheObservationConvention;
@@ -26,7 +27,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -120,7 +120,9 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   /**
    * Where the proxy's own work runs: decoding entries read from the store, encoding and storing
    * replies, starting RPCs after a remote lookup. Never a store's I/O thread or the RPC client's
-   * delivery thread. Default {@link ForkJoinPool#commonPool()}. The caller keeps ownership.
+   * delivery thread. Default: one small pool shared by every proxy of the JVM ({@code max(2,
+   * cores)} daemon threads named {@code nameko4j-cache-N}, ended after 30 s idle). The caller
+   * keeps ownership of an executor it gives.
    */
   public B executor(Executor executor) {
     this.executor = Objects.requireNonNull(executor, "executor must not be null");
@@ -201,7 +203,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         codec != null ? codec : KryoValueCodec.create(),
         defaultPolicy, methodPolicies, clock,
         scheduler != null ? scheduler : client.scheduler(),
-        executor != null ? executor : ForkJoinPool.commonPool(),
+        executor != null ? executor : CacheWorkers.shared(),
         storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners),
         observationRegistry == null ? CacheInstrumentation.NONE
             : ObservationCacheInstrumentation.of(observationRegistry, observationConvention)));
@@ -291,6 +293,11 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         return resultType == CachedReply.class
             ? invoker.invokeDetailed(method, args, kwargs).thenApply(reply -> reply)
             : invoker.invoke(method, args, kwargs);
+      }
+
+      @Override
+      public CompletableFuture<Object> forAsyncCaller(CompletableFuture<Object> result) {
+        return invoker.forAsyncCaller(result);
       }
     }, CacheControl.class, control(invoker));
   }

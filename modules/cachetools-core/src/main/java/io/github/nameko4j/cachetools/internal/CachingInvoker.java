@@ -47,9 +47,11 @@ public final class CachingInvoker {
   private final CacheFirstStrategy cacheFirst;
   private final CacheInstrumentation instrumentation;
   private final KeyMemo memo = new KeyMemo(10_000);
+  private final Executor executor;
 
   public CachingInvoker(Settings s) {
     this.mode = s.mode();
+    this.executor = s.executor();
     this.instrumentation = s.instrumentation();
     this.client = s.client();
     this.service = s.service();
@@ -84,6 +86,21 @@ public final class CachingInvoker {
    */
   public CompletableFuture<Object> invoke(String method, List<?> args, Map<String, ?> kwargs) {
     return invokeDetailed(method, args, kwargs).thenApply(CachedReply::value);
+  }
+
+  /** {@link #invoke} for a caller of the async API: its future completes off the library's I/O threads. */
+  public CompletableFuture<Object> invokeAsync(String method, List<?> args, Map<String, ?> kwargs) {
+    return forAsyncCaller(invoke(method, args, kwargs));
+  }
+
+  /** {@link #invokeDetailed} for a caller of the async API (see {@link #invokeAsync}). */
+  public CompletableFuture<CachedReply> invokeDetailedAsync(String method, List<?> args, Map<String, ?> kwargs) {
+    return forAsyncCaller(invokeDetailed(method, args, kwargs));
+  }
+
+  /** A future to hand to a caller of the async API (see {@link Delivery}). */
+  public <T> CompletableFuture<T> forAsyncCaller(CompletableFuture<T> result) {
+    return Delivery.toAsyncCaller(result, executor);
   }
 
   /** As {@link #invoke}, saying where the reply came from. Each caller gets a future of its own. */

@@ -36,6 +36,15 @@ public final class TypedProxies {
     default CompletableFuture<Object> invoke(String service, String method, List<?> args, Map<String, ?> kwargs, Type resultType) {
       return invoke(service, method, args, kwargs);
     }
+
+    /**
+     * The future an async interface method returns, from what {@link #invoke} returned: an
+     * invoker whose futures may complete on an I/O thread hands the caller one that does not.
+     * Default: the same future.
+     */
+    default CompletableFuture<Object> forAsyncCaller(CompletableFuture<Object> result) {
+      return result;
+    }
   }
 
   /** How one interface method maps to an rpc, parsed once at proxy creation. */
@@ -145,7 +154,7 @@ public final class TypedProxies {
           }
           CompletableFuture<Object> result = invoker.invoke(service, plan.rpcName, positional, kwargs, plan.resultType);
           if (plan.async) {
-            return result.thenApply(value -> Json.convert(value, plan.resultType));
+            return invoker.forAsyncCaller(result).thenApply(value -> Json.convert(value, plan.resultType));
           }
           return Json.convert(Futures.await(result), plan.resultType);
         };
