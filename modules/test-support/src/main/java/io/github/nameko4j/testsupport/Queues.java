@@ -14,13 +14,26 @@ public final class Queues {
 
   /** Best effort: a queue already gone, or a broker that is down, is not the test's failure. */
   public static void deleteServiceQueues(String amqpUri, String... services) {
+    String[] queues = new String[services.length];
+    for (int i = 0; i < services.length; i++) {
+      queues[i] = "rpc-" + services[i];
+    }
+    delete(amqpUri, queues);
+  }
+
+  /** Deletes queues by name (e.g. durable event queues); best effort, as {@link #deleteServiceQueues}. */
+  public static void delete(String amqpUri, String... queues) {
     try {
       ConnectionFactory factory = new ConnectionFactory();
       factory.setUri(amqpUri);
       factory.setConnectionTimeout(5000);
-      try (Connection connection = factory.newConnection("nameko4j-test-cleanup"); Channel channel = connection.createChannel()) {
-        for (String service : services) {
-          channel.queueDelete("rpc-" + service);
+      try (Connection connection = factory.newConnection("nameko4j-test-cleanup")) {
+        for (String queue : queues) {
+          try (Channel channel = connection.createChannel()) {
+            channel.queueDelete(queue);
+          } catch (Exception e) {
+            // gone already: the next one
+          }
         }
       }
     } catch (Exception e) {
