@@ -10,9 +10,11 @@ import java.util.concurrent.CompletableFuture;
 /** What both untyped proxies share; their strategy is in the engine they are built with. */
 abstract class AbstractCachingProxy implements CachingProxy {
   final CachingInvoker invoker;
+  private final CacheControl control;
 
   AbstractCachingProxy(CachingInvoker invoker) {
     this.invoker = invoker;
+    this.control = CachingProxyBuilder.control(invoker);
   }
 
   @Override
@@ -47,17 +49,27 @@ abstract class AbstractCachingProxy implements CachingProxy {
 
   @Override
   public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
-    return invoker.delete(invoker.keyOf(method, args, kwargs));
+    return control.invalidate(method, args, kwargs);
   }
 
   @Override
-  public CompletableFuture<Long> invalidateMethod(String method) {
-    return invoker.deleteMethod(method);
+  public CompletableFuture<Void> invalidateMethod(String method) {
+    return control.invalidateMethod(method);
   }
 
   @Override
-  public CompletableFuture<Long> invalidateAll() {
-    return invoker.deleteService();
+  public CompletableFuture<Void> invalidateAll() {
+    return control.invalidateAll();
+  }
+
+  @Override
+  public CompletableFuture<Void> invalidateTag(String tag) {
+    return control.invalidateTag(tag);
+  }
+
+  @Override
+  public boolean invalidatesEveryReplica() {
+    return control.invalidatesEveryReplica();
   }
 
   @Override

@@ -6,25 +6,57 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Drops cached replies: one entry, every entry of a method, or every entry of the service. With a
- * shared store (Redis) it works for every replica at once. Both untyped proxies implement it, and
- * so does every typed proxy the builders create: {@code CacheControl.of(typedProxy)}.
+ * Invalidates cached replies: one entry, every entry of a method, of the service, or with a tag.
+ * Exact: once the future completes, no call that starts afterwards is answered with anything
+ * fetched or cached before, not even by a reply still in flight (it answers only the calls that
+ * were waiting for it, and what it stores is stale). Cheap: a method, a service or a tag costs the
+ * same few store commands whatever the store holds (no scan of keys). With a store shared by
+ * replicas (Redis) it holds for every replica, as soon as the invalidation reaches it (pub/sub,
+ * milliseconds). Both untyped proxies implement it, and so does every typed proxy the builders
+ * create: {@code CacheControl.of(typedProxy)}.
  */
 public interface CacheControl {
 
-  /** Removes the cached reply of {@code method(*args, **kwargs)}. */
+  /**
+   * Invalidates the cached reply of {@code method(*args, **kwargs)}.
+   *
+   * @return a future completing once done (never exceptionally: the entry is also deleted when
+   *     the store can, and a store that fails is logged)
+   */
   CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs);
 
   /**
-   * Removes every cached reply of {@code method}.
+   * Invalidates every cached reply of {@code method}.
    *
-   * @return a future of how many entries were removed; fails with {@link
-   *     UnsupportedOperationException} if the store cannot delete by prefix
+   * @return a future completing once done; failing if the store could not record it
    */
-  CompletableFuture<Long> invalidateMethod(String method);
+  CompletableFuture<Void> invalidateMethod(String method);
 
-  /** Removes every cached reply of this proxy's service. */
-  CompletableFuture<Long> invalidateAll();
+  /**
+   * Invalidates every cached reply of this proxy's service.
+   *
+   * @return a future completing once done; failing if the store could not record it
+   */
+  CompletableFuture<Void> invalidateAll();
+
+  /**
+   * Invalidates every cached reply tagged {@code tag} by its policy ({@link CacheTags}), of any
+   * method and any service cached in the same store (namespace).
+   *
+   * @param tag e.g. {@code product:42}
+   * @return a future completing once done; failing if the store could not record it
+   */
+  CompletableFuture<Void> invalidateTag(String tag);
+
+  /**
+   * Whether an invalidation here reaches every replica (a store shared between processes, such
+   * as Redis), so that one replica acting on an event is enough.
+   *
+   * @return true for a shared store
+   */
+  default boolean invalidatesEveryReplica() {
+    return false;
+  }
 
   /**
    * The cache control of a proxy built by {@link CachedRpcProxy.Builder} or {@link

@@ -40,7 +40,14 @@ import java.util.function.Predicate;
  *   <li><b>varyOnContext</b>: context data keys (e.g. {@code auth_token}, {@code language}) whose
  *       values are part of the cache key, for replies that depend on who asks. Default none:
  *       callers with different context share entries.
+ *   <li><b>tags</b>: the tags of each reply ({@link CacheTags}), for {@link
+ *       CacheControl#invalidateTag}. Default none.
  * </ul>
+ *
+ * <p>Two proxies of one namespace that cache the same call share its entry: each judges its
+ * freshness by the writer's ttl and by its own (counted from when the entry was written), and the
+ * stricter wins. A CacheFirstRpcProxy with a 10 s ttl reading an entry a CachedRpcProxy wrote
+ * with a 5 min ttl takes it for fresh for 10 s after the write.
  */
 public final class CachePolicy {
   /** Every failure falls back to the cache (the original's behaviour). */
@@ -67,8 +74,10 @@ public final class CachePolicy {
   private final double refreshAhead;
   private final Duration failSafeThrottle;
   private final List<String> varyOnContext;
+  private final CacheTags tags;
 
   private CachePolicy(Builder b) {
+    this.tags = b.tags;
     this.failSafeThrottle = b.failSafeThrottle;
     this.varyOnContext = List.copyOf(b.varyOnContext);
     this.refreshAhead = b.refreshAhead;
@@ -103,6 +112,7 @@ public final class CachePolicy {
     b.refreshAhead = base.refreshAhead;
     b.failSafeThrottle = base.failSafeThrottle;
     b.varyOnContext.addAll(base.varyOnContext);
+    b.tags = base.tags;
     return b;
   }
 
@@ -152,6 +162,11 @@ public final class CachePolicy {
     return varyOnContext;
   }
 
+  /** The tags of each reply; {@link CacheTags#NONE} by default. */
+  public CacheTags tags() {
+    return tags;
+  }
+
   /** How long the store keeps an entry: ttl plus stale window; null means forever. */
   public Duration storeTtl() {
     return ttl == null ? null : ttl.plus(staleWindow);
@@ -163,7 +178,8 @@ public final class CachePolicy {
         + ", failoverTimeout=" + (failoverTimeout.isZero() ? "none" : failoverTimeout) + ", fallbackOn=" + fallbackOn
         + (refreshAhead > 0 ? ", refreshAhead=" + refreshAhead : "")
         + (failSafeThrottle.isZero() ? "" : ", failSafeThrottle=" + failSafeThrottle)
-        + (varyOnContext.isEmpty() ? "" : ", varyOnContext=" + varyOnContext) + "}";
+        + (varyOnContext.isEmpty() ? "" : ", varyOnContext=" + varyOnContext)
+        + (tags == CacheTags.NONE ? "" : ", tags=" + tags) + "}";
   }
 
   /** Builds a {@link CachePolicy}; invalid values fail at once, naming the setting. Not thread-safe. */
@@ -175,8 +191,21 @@ public final class CachePolicy {
     private double refreshAhead;
     private Duration failSafeThrottle = Duration.ZERO;
     private final Set<String> varyOnContext = new TreeSet<>();
+    private CacheTags tags = CacheTags.NONE;
 
     private Builder() {}
+
+    /**
+     * The tags of each reply, e.g. {@code tags(CacheTags.template("product:{0}"))}: {@link
+     * CacheControl#invalidateTag} drops every reply so tagged.
+     *
+     * @param tags the tag function
+     * @return this builder
+     */
+    public Builder tags(CacheTags tags) {
+      this.tags = Objects.requireNonNull(tags, "tags must not be null (CacheTags.NONE for none)");
+      return this;
+    }
 
     /**
      * CachedRpcProxy: after the cache answered for a key because the service failed or was too

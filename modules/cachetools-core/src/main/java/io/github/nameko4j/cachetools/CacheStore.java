@@ -36,13 +36,26 @@ public interface CacheStore extends AutoCloseable {
   CompletableFuture<Void> delete(String key);
 
   /**
-   * Removes every entry whose key starts with {@code prefix}, for invalidating a method or a
-   * service. Default: unsupported.
+   * Removes every entry whose key starts with {@code prefix}. The proxies no longer use it (they
+   * invalidate methods, services and tags with {@link #scopeStamps()}, whatever the store holds);
+   * for tools. Default: unsupported.
    *
    * @return a future of how many entries were removed
    */
   default CompletableFuture<Long> deleteByPrefix(String prefix) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException(getClass().getName() + " cannot delete by prefix"));
+  }
+
+  /**
+   * The invalidation stamps of this store's entries, shared by everyone who uses the store (see
+   * {@link ScopeStamps}). Default null: each proxy keeps stamps of its own invalidations in its
+   * process, so an invalidation through one proxy does not reach another proxy's view of a
+   * shared custom store.
+   *
+   * @return the stamps, or null
+   */
+  default ScopeStamps scopeStamps() {
+    return null;
   }
 
   /**
@@ -88,6 +101,16 @@ public interface CacheStore extends AutoCloseable {
    * single lookup.
    */
   default boolean completesInline() {
+    return false;
+  }
+
+  /**
+   * True if other processes use the same entries and {@link #scopeStamps()} (Redis): an
+   * invalidation through one replica then reaches all. Default false.
+   *
+   * @return whether the store is shared between processes
+   */
+  default boolean sharedBetweenProcesses() {
     return false;
   }
 

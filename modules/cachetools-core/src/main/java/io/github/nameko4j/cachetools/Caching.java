@@ -54,4 +54,13 @@ public @interface Caching {
 
   /** CachedRpcProxy: how long to wait for the service when a reply is cached; {@code 0}: no limit. */
   String failoverTimeout() default "";
+
+  /**
+   * Tag templates ({@link CacheTags#template}), e.g. {@code "product:{id}"}: a placeholder may also
+   * name a parameter of the method (compiled with {@code -parameters}, or named with {@code
+   * Kwarg}). Empty keeps the policy's tags.
+   *
+   * @return the templates
+   */
+  String[] tags() default {};
 }

@@ -273,7 +273,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
       known.add(rpc);
       CachePolicy base = policies.getOrDefault(rpc, typeDefault);
       Caching caching = annotations ? m.getAnnotation(Caching.class) : null;
-      methodPolicies.put(rpc, caching == null ? base : CachingAnnotations.apply(base, caching, api.getSimpleName() + "." + m.getName()));
+      methodPolicies.put(rpc, caching == null ? base : CachingAnnotations.apply(base, caching, api.getSimpleName() + "." + m.getName(), m));
     }
     for (String configured : policies.keySet()) {
       if (!known.contains(configured)) {
@@ -306,17 +306,27 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return new CacheControl() {
       @Override
       public CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs) {
-        return invoker.delete(invoker.keyOf(method, args, kwargs));
+        return invoker.invalidateKey(invoker.keyOf(method, args, kwargs));
       }
 
       @Override
-      public CompletableFuture<Long> invalidateMethod(String method) {
-        return invoker.deleteMethod(method);
+      public CompletableFuture<Void> invalidateMethod(String method) {
+        return invoker.invalidateMethod(method);
       }
 
       @Override
-      public CompletableFuture<Long> invalidateAll() {
-        return invoker.deleteService();
+      public CompletableFuture<Void> invalidateAll() {
+        return invoker.invalidateService();
+      }
+
+      @Override
+      public CompletableFuture<Void> invalidateTag(String tag) {
+        return invoker.invalidateTag(tag);
+      }
+
+      @Override
+      public boolean invalidatesEveryReplica() {
+        return invoker.invalidatesEveryReplica();
       }
     };
   }

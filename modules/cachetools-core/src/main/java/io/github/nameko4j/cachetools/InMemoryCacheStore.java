@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.github.nameko4j.cachetools.internal.LocalScopeStamps;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
@@ -23,6 +24,7 @@ public final class InMemoryCacheStore implements CacheStore {
   private final Cache<String, Stored> cache;
   private final Clock clock;
   private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
+  private final LocalScopeStamps stamps = new LocalScopeStamps();
 
   private static final class Stored {
     final byte[] value;
@@ -69,6 +71,12 @@ public final class InMemoryCacheStore implements CacheStore {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** Shared by every proxy using this store. */
+  @Override
+  public ScopeStamps scopeStamps() {
+    return stamps;
   }
 
   @Override

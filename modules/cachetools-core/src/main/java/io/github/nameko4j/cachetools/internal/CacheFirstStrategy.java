@@ -51,36 +51,37 @@ final class CacheFirstStrategy {
   }
 
   CompletableFuture<CachedReply> call(CallRequest r) {
+    long seen = store.seenNow(); // before the lookup: a fetch from here on is after any invalidation known now
     if (lookBeforeJoining && !flights.isFlying(r.key())) {
-      CompletableFuture<StoreAccess.Hit> lookup = store.lookup(r.key());
+      CompletableFuture<StoreAccess.Hit> lookup = store.lookup(r);
       if (lookup.isDone() && store.fresh(lookup.join())) {
         return CompletableFuture.completedFuture(hit(r, lookup.join()));
       }
-      return flights.join(r.key(), () -> flight(r, lookup));
+      return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, lookup, seen));
     }
-    return flights.join(r.key(), () -> flight(r, store.lookup(r.key())));
+    return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, store.lookup(r), seen));
   }
 
-  private SingleFlight.Flight<CachedReply> flight(CallRequest r, CompletableFuture<StoreAccess.Hit> lookup) {
+  private SingleFlight.Flight<CachedReply> flight(CallRequest r, CompletableFuture<StoreAccess.Hit> lookup, long seen) {
     CompletableFuture<Void> settled = new CompletableFuture<>();
     CompletableFuture<CachedReply> result = lookup.thenCompose(hit -> {
       if (store.fresh(hit)) {
         settled.complete(null);
-        store.remember(r.key(), hit.value(), hit.freshUntil());
+        store.remember(r.key(), hit);
         return CompletableFuture.completedFuture(hit(r, hit));
       }
       boolean unknown = hit != null && !hit.known();
       if (unknown) {
         // The store could not say in time (slow, failing, switched off): a reply this process got
         // for the key moments ago answers, rather than every flight asking the service again.
-        StoreAccess.Hit recent = store.recent(r.key());
+        StoreAccess.Hit recent = store.recent(r);
         if (recent != null) {
           settled.complete(null);
           return CompletableFuture.completedFuture(hit(r, recent));
         }
       }
       events.onMiss(service, r.method());
-      CompletableFuture<CachedReply> fetched = lease == null ? callAndSave(r, false, settled) : lease.fetch(r, settled);
+      CompletableFuture<CachedReply> fetched = lease == null ? callAndSave(r, seen, false, settled) : lease.fetch(r, seen, settled);
       return unknown ? orLateHit(r, fetched, hit.late()) : fetched;
     });
     result.whenComplete((v, e) -> {
@@ -129,7 +130,7 @@ final class CacheFirstStrategy {
    * with {@code awaitSave} (the lease on) once the store has it, and the result waits for that too,
    * so that the replicas waiting for this entry find it.
    */
-  private CompletableFuture<CachedReply> callAndSave(CallRequest r, boolean awaitSave, CompletableFuture<Void> settled) {
+  private CompletableFuture<CachedReply> callAndSave(CallRequest r, long seen, boolean awaitSave, CompletableFuture<Void> settled) {
     CompletableFuture<Object> call = rpc.call(r);
     call.whenComplete((v, e) -> {
       if (e != null) {
@@ -140,8 +141,11 @@ final class CacheFirstStrategy {
     // caller (of this replica or another sharing the store) finds the reply: CacheFirst promises
     // that. With awaitSave the answer also waits until the store has it.
     return call.thenComposeAsync(value -> {
-      store.remember(r.key(), value, store.freshUntil(r.policy()));
-      CompletableFuture<Void> saved = store.save(r.key(), r.method(), value, r.policy());
+      StoreAccess.Hit fetched = store.fetched(r, value, seen);
+      if (fetched != null) {
+        store.remember(r.key(), fetched);
+      }
+      CompletableFuture<Void> saved = store.save(r, value, seen);
       CachedReply reply = CachedReply.of(value, CachedReply.Source.SERVICE, null);
       if (awaitSave) {
         saved.whenComplete((v, e) -> settled.complete(null));
@@ -157,9 +161,11 @@ final class CacheFirstStrategy {
   /** Refreshes an entry nearing its ttl while callers keep getting it: once per key in this process. */
   private void refreshInBackground(CallRequest r) {
     events.onRefreshAhead(service, r.method());
-    refreshes.join(r.key(), () -> {
+    long seen = store.seenNow();
+    refreshes.join(r.key(), seen, started -> store.outdated(r, started), () -> {
       CompletableFuture<Void> settled = new CompletableFuture<>();
-      CompletableFuture<Void> done = (lease == null ? callAndSave(r, true, settled) : lease.refresh(r, settled)).thenApply(x -> null);
+      CompletableFuture<Void> done = (lease == null ? callAndSave(r, seen, true, settled) : lease.refresh(r, seen, settled))
+          .thenApply(x -> null);
       done.whenComplete((v, e) -> {
         settled.complete(null);
         if (e != null) {
@@ -188,58 +194,58 @@ final class CacheFirstStrategy {
       this.scheduler = scheduler;
     }
 
-    CompletableFuture<CachedReply> fetch(CallRequest r, CompletableFuture<Void> settled) {
+    CompletableFuture<CachedReply> fetch(CallRequest r, long seen, CompletableFuture<Void> settled) {
       return store.tryLease(r.key(), owner, ttl).thenCompose(granted -> granted
-          ? leased(r, settled)
-          : awaitEntry(r.key(), System.nanoTime() + maxWait.toNanos()).thenCompose(found -> {
+          ? leased(r, seen, settled)
+          : awaitEntry(r, System.nanoTime() + maxWait.toNanos()).thenCompose(found -> {
             if (found != null) {
               settled.complete(null);
               return CompletableFuture.completedFuture(CachedReply.of(found.value(), CachedReply.Source.CACHE, null));
             }
-            return callAndSave(r, false, settled);
+            return callAndSave(r, seen, false, settled);
           }));
     }
 
     /** Refresh-ahead with the lease: only the replica that gets it refreshes. */
-    CompletableFuture<CachedReply> refresh(CallRequest r, CompletableFuture<Void> settled) {
+    CompletableFuture<CachedReply> refresh(CallRequest r, long seen, CompletableFuture<Void> settled) {
       return store.tryLease(r.key(), owner, ttl).thenCompose(granted -> {
         if (!granted) {
           settled.complete(null);
           return CompletableFuture.completedFuture(null); // another replica is refreshing it
         }
-        return callAndSave(r, true, settled).whenComplete((v, e) -> store.releaseLease(r.key(), owner));
+        return callAndSave(r, seen, true, settled).whenComplete((v, e) -> store.releaseLease(r.key(), owner));
       });
     }
 
     /** We hold the lease: look once more (its previous holder may have just written), fetch, release. */
-    private CompletableFuture<CachedReply> leased(CallRequest r, CompletableFuture<Void> settled) {
-      return store.lookup(r.key()).thenCompose(hit -> {
+    private CompletableFuture<CachedReply> leased(CallRequest r, long seen, CompletableFuture<Void> settled) {
+      return store.lookup(r).thenCompose(hit -> {
         if (store.fresh(hit)) {
           settled.complete(null);
           return CompletableFuture.completedFuture(CachedReply.of(hit.value(), CachedReply.Source.CACHE, null));
         }
-        return callAndSave(r, true, settled);
+        return callAndSave(r, seen, true, settled);
       }).whenComplete((v, e) -> store.releaseLease(r.key(), owner));
     }
 
     /** Polls for the entry another replica is fetching; null once the deadline passes. */
-    private CompletableFuture<StoreAccess.Hit> awaitEntry(String key, long deadlineNanos) {
+    private CompletableFuture<StoreAccess.Hit> awaitEntry(CallRequest r, long deadlineNanos) {
       CompletableFuture<StoreAccess.Hit> found = new CompletableFuture<>();
-      poll(key, deadlineNanos, found);
+      poll(r, deadlineNanos, found);
       return found;
     }
 
-    private void poll(String key, long deadlineNanos, CompletableFuture<StoreAccess.Hit> found) {
+    private void poll(CallRequest r, long deadlineNanos, CompletableFuture<StoreAccess.Hit> found) {
       long left = deadlineNanos - System.nanoTime();
       if (left <= 0) {
         found.complete(null);
         return;
       }
-      scheduler.schedule(() -> OffThread.run(executor, () -> store.lookup(key).thenAccept(hit -> {
+      scheduler.schedule(() -> OffThread.run(executor, () -> store.lookup(r).thenAccept(hit -> {
         if (store.fresh(hit)) {
           found.complete(hit);
         } else {
-          poll(key, deadlineNanos, found);
+          poll(r, deadlineNanos, found);
         }
       })), Math.min(POLL_NANOS, left), TimeUnit.NANOSECONDS);
     }

@@ -54,32 +54,38 @@ final class CachedStrategy {
     if (throttledBy != null) {
       return throttled(r, throttledBy);
     }
-    return flights.join(r.key(), () -> flight(r));
+    return join(r);
+  }
+
+  /** The key's RPC in flight, unless an invalidation of the key came since it started; else a new one. */
+  private CompletableFuture<CachedReply> join(CallRequest r) {
+    long seen = store.seenNow();
+    return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, seen));
   }
 
   /** Within the fail-safe window: the cache answers at once; one probe at a time asks the service. */
   private CompletableFuture<CachedReply> throttled(CallRequest r, Throwable cause) {
-    CompletableFuture<CachedReply> probe = flights.isFlying(r.key()) ? null : flights.join(r.key(), () -> flight(r));
-    return store.lookup(r.key()).thenCompose(hit -> {
+    CompletableFuture<CachedReply> probe = flights.isFlying(r.key()) ? null : join(r);
+    return store.lookup(r).thenCompose(hit -> {
       if (!StoreAccess.present(hit)) {
-        return probe != null ? probe : flights.join(r.key(), () -> flight(r));
+        return probe != null ? probe : join(r);
       }
       events.onFallback(service, r.method(), FallbackCause.THROTTLED);
       return CompletableFuture.completedFuture(CachedReply.of(hit.value(), CachedReply.Source.CACHE, cause));
     });
   }
 
-  private SingleFlight.Flight<CachedReply> flight(CallRequest r) {
+  private SingleFlight.Flight<CachedReply> flight(CallRequest r, long seen) {
     CompletableFuture<CachedReply> result = new CompletableFuture<>();
     CompletableFuture<Void> settled = new CompletableFuture<>();
-    CachedLookup cached = new CachedLookup(r.key());
+    CachedLookup cached = new CachedLookup(r);
     CompletableFuture<Object> call = rpc.call(r);
     call.whenComplete((value, error) -> {
       if (error == null) {
         throttle.end(r.key());
         // Answer at once, as a plain call would; the reply is encoded and stored off this
         // delivery thread, and a lookup of the key (a call failing right after) waits for it.
-        store.saveInBackground(r.key(), r.method(), value, r.policy());
+        store.saveInBackground(r, value, seen);
         settled.complete(null);
         if (!result.complete(CachedReply.of(value, CachedReply.Source.SERVICE, null))) {
           events.onLateReplyCached(service, r.method()); // a late reply still refreshes the cache
@@ -132,11 +138,11 @@ final class CachedStrategy {
    * flight, from the executor (failures and timers fire on the RPC client's threads).
    */
   private final class CachedLookup {
-    private final String key;
+    private final CallRequest request;
     private final AtomicReference<CompletableFuture<StoreAccess.Hit>> once = new AtomicReference<>();
 
-    CachedLookup(String key) {
-      this.key = key;
+    CachedLookup(CallRequest request) {
+      this.request = request;
     }
 
     CompletableFuture<StoreAccess.Hit> get() {
@@ -144,7 +150,7 @@ final class CachedStrategy {
       if (!once.compareAndSet(null, mine)) {
         return once.get();
       }
-      OffThread.run(executor, () -> store.lookup(key).whenComplete((hit, e) -> mine.complete(e == null && StoreAccess.present(hit) ? hit : null)));
+      OffThread.run(executor, () -> store.lookup(request).whenComplete((hit, e) -> mine.complete(e == null && StoreAccess.present(hit) ? hit : null)));
       return mine;
     }
   }

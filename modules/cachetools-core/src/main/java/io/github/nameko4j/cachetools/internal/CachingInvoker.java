@@ -140,18 +140,32 @@ public final class CachingInvoker {
     return keyPrefix + CacheKeys.derive(service, method, args, kwargs, varyOn, data);
   }
 
-  public CompletableFuture<Void> delete(String key) {
-    return store.delete(key);
+  /** Invalidates one entry (see {@link StoreAccess#invalidateKey}). */
+  public CompletableFuture<Void> invalidateKey(String key) {
+    return store.invalidateKey(key);
   }
 
-  /** Removes every entry of {@code method}. */
-  public CompletableFuture<Long> deleteMethod(String method) {
-    return store.deleteByPrefix(keyPrefix + CacheKeys.methodPrefix(service, Names.require("method", method)));
+  /** Invalidates every entry of {@code method}. */
+  public CompletableFuture<Void> invalidateMethod(String method) {
+    return store.invalidateMethod(Names.require("method", method));
   }
 
-  /** Removes every entry of the service. */
-  public CompletableFuture<Long> deleteService() {
-    return store.deleteByPrefix(keyPrefix + service + ":");
+  /** Invalidates every entry of the service. */
+  public CompletableFuture<Void> invalidateService() {
+    return store.invalidateService();
+  }
+
+  /** True if the store shares entries and invalidations between processes. */
+  public boolean invalidatesEveryReplica() {
+    return store.store().sharedBetweenProcesses() && store.store().scopeStamps() != null;
+  }
+
+  /** Invalidates every entry with {@code tag}, of any method or service of the store. */
+  public CompletableFuture<Void> invalidateTag(String tag) {
+    if (tag == null || tag.isEmpty()) {
+      throw new IllegalArgumentException("tag must not be null or empty");
+    }
+    return store.invalidateTag(tag);
   }
 
   /** The key a call made here and now would use (vary-on-context reads the current context); for invalidation. */

@@ -4,12 +4,15 @@ import io.github.nameko4j.rpc.internal.Futures;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongPredicate;
 import java.util.function.Supplier;
 
 /**
- * One piece of work per key at a time in this process; callers that arrive meanwhile share it.
- * Each caller gets a future of its own: cancelling it, or timing it out, never reaches the work or
- * the other callers. Thread-safe.
+ * One piece of work per key at a time in this process; callers that arrive meanwhile share it,
+ * unless it is outdated: a flight remembers the invalidation stamp it started with, and a caller
+ * arriving after an invalidation of its key starts a flight of its own (the old one goes on for
+ * its callers, and what it writes is stale). Each caller gets a future of its own: cancelling it,
+ * or timing it out, never reaches the work or the other callers. Thread-safe.
  */
 final class SingleFlight<T> {
   /**
@@ -19,35 +22,43 @@ final class SingleFlight<T> {
    */
   record Flight<T>(CompletableFuture<T> result, CompletableFuture<?> settled) {}
 
-  private final Map<String, CompletableFuture<T>> flying = new ConcurrentHashMap<>();
+  private record Flying<T>(CompletableFuture<T> shared, long seen) {}
+
+  private final Map<String, Flying<T>> flying = new ConcurrentHashMap<>();
 
   boolean isFlying(String key) {
     return flying.containsKey(key);
   }
 
-  /** Joins the flight for {@code key}, or starts one with {@code start}. */
-  CompletableFuture<T> join(String key, Supplier<Flight<T>> start) {
-    CompletableFuture<T> shared = new CompletableFuture<>();
-    CompletableFuture<T> existing = flying.putIfAbsent(key, shared);
-    if (existing != null) {
-      return copy(existing);
+  /** Joins the flight for {@code key}, or starts one with {@code start}; never joins a flight {@code outdated} says is. */
+  CompletableFuture<T> join(String key, long seen, LongPredicate outdated, Supplier<Flight<T>> start) {
+    Flying<T> mine = new Flying<>(new CompletableFuture<>(), seen);
+    Flying<T> existing = flying.putIfAbsent(key, mine);
+    while (existing != null) {
+      if (!outdated.test(existing.seen())) {
+        return copy(existing.shared());
+      }
+      if (flying.replace(key, existing, mine)) {
+        break; // detached: the old flight ends for its own callers only
+      }
+      existing = flying.putIfAbsent(key, mine);
     }
     Flight<T> flight;
     try {
       flight = start.get();
     } catch (RuntimeException e) {
-      flying.remove(key, shared);
+      flying.remove(key, mine);
       return CompletableFuture.failedFuture(e);
     }
     flight.result().whenComplete((value, error) -> {
       if (error == null) {
-        shared.complete(value);
+        mine.shared().complete(value);
       } else {
-        shared.completeExceptionally(Futures.cause(error));
+        mine.shared().completeExceptionally(Futures.cause(error));
       }
     });
-    flight.settled().whenComplete((v, e) -> flying.remove(key, shared));
-    return copy(shared);
+    flight.settled().whenComplete((v, e) -> flying.remove(key, mine));
+    return copy(mine.shared());
   }
 
   /** A caller's own future: completes as {@code shared} does, with the failure unwrapped. */

@@ -3,11 +3,13 @@ package io.github.nameko4j.cachetools.internal;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.CacheStoreException;
+import io.github.nameko4j.cachetools.ScopeStamps;
 import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.internal.Futures;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -20,8 +22,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every store operation on a call's path, bounded in time and unable to fail the call: errors,
- * timeouts and undecodable entries are misses (logged, counted, the bad entry deleted). Decoding
- * runs on the proxy's executor, never on a store's I/O thread. Thread-safe.
+ * timeouts and undecodable entries are misses (logged, counted, the bad entry deleted); entries
+ * that hold data from before an invalidation, or are past the reader's own ttl, are not fresh
+ * ({@link Freshness}). Thread-safe.
  */
 final class StoreAccess {
   private static final Logger LOG = LoggerFactory.getLogger(StoreAccess.class);
@@ -31,15 +34,15 @@ final class StoreAccess {
    * the caller's budget (slow, failing, or skipping itself), with the store's answer still to come
    * in {@code late} (completes with a hit or null, never exceptionally).
    */
-  record Hit(Object value, long freshUntil, CompletableFuture<Hit> late) {
+  record Hit(Object value, long freshUntil, long seen, List<String> tags, CompletableFuture<Hit> late) {
     private static final CompletableFuture<Hit> NOTHING = CompletableFuture.completedFuture(null);
 
-    Hit(Object value, long freshUntil) {
-      this(value, freshUntil, null);
+    Hit(Object value, long freshUntil, long seen, List<String> tags) {
+      this(value, freshUntil, seen, tags, null);
     }
 
     static Hit unknown(CompletableFuture<Hit> late) {
-      return new Hit(null, Long.MIN_VALUE, late);
+      return new Hit(null, Long.MIN_VALUE, 0, List.of(), late);
     }
 
     static Hit unknown() {
@@ -75,6 +78,7 @@ final class StoreAccess {
   // so a caller who got a reply finds it cached (and an invalidation is never undone by a late save).
   private final Map<String, CompletableFuture<Void>> saving = new ConcurrentHashMap<>();
   private final RecentReplies recent;
+  private final Freshness freshness;
 
   StoreAccess(String service, CacheStore store, ValueCodec codec, Executor executor, ScheduledExecutorService scheduler,
       Duration readTimeout, Duration writeTimeout, SafeListener events, Clock clock) {
@@ -89,23 +93,29 @@ final class StoreAccess {
     this.clock = clock;
     this.storeBoundsItself = store.boundsItsOwnLatency();
     this.recent = new RecentReplies(clock);
+    ScopeStamps shared = store.scopeStamps();
+    this.freshness = new Freshness(service, shared != null ? shared : new LocalScopeStamps(), clock);
   }
 
   /** Remembers a reply this process got or found, for when the store cannot say (see {@link RecentReplies}). */
-  void remember(String key, Object value, long freshUntil) {
-    recent.remember(key, new Hit(value, freshUntil));
+  void remember(String key, Hit hit) {
+    recent.remember(key, hit);
   }
 
-  /** A fresh reply this process got or found for {@code key} in the last seconds, or null. */
-  Hit recent(String key) {
-    Hit hit = recent.get(key);
-    return fresh(hit) ? hit : null;
+  /** A fresh reply this process got or found for the request's key in the last seconds, or null. */
+  Hit recent(CallRequest r) {
+    Hit hit = recent.get(r.key());
+    return fresh(hit) && !freshness.invalidated(r.key(), r.method(), hit.seen(), hit.tags()) ? hit : null;
   }
 
-  /** When a reply for {@code key} that comes now would stop being fresh. */
-  long freshUntil(CachePolicy policy) {
-    Duration ttl = policy.ttl();
-    return ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis();
+  /** The invalidation stamp a fetch starting now records (see {@link Freshness}). */
+  long seenNow() {
+    return freshness.seenNow();
+  }
+
+  /** True if a flight that started having seen {@code seen} may no longer be joined: its key was invalidated since. */
+  boolean outdated(CallRequest r, long seen) {
+    return freshness.flightOutdated(r.key(), r.method(), seen);
   }
 
   CacheStore store() {
@@ -124,16 +134,45 @@ final class StoreAccess {
    * executor; callers of the async API get their futures off the store's threads (see {@link
    * Delivery}).
    */
-  CompletableFuture<Hit> lookup(String key) {
+  CompletableFuture<Hit> lookup(CallRequest r) {
+    String key = r.key();
     CompletableFuture<Void> pending = saving.get(key);
     if (pending != null) {
-      return pending.thenCompose(v -> lookup(key));
+      return pending.thenCompose(v -> lookup(r));
+    }
+    if (!freshness.known()) {
+      return verifiedLookup(r); // this process may have missed invalidations: read the stamps with the entry
     }
     CompletableFuture<byte[]> raw = get(key);
     if (raw.isDone() && !raw.isCompletedExceptionally()) {
-      return CompletableFuture.completedFuture(decode(key, raw.join())); // in process, or a near cache: at once
+      return CompletableFuture.completedFuture(decode(r, raw.join())); // in process, or a near cache: at once
     }
-    return answerOf(key, raw);
+    return answerOf(r, raw);
+  }
+
+  /**
+   * A lookup while the stamps are not known here (a shared store's announcements may have been
+   * missed): the stamps of the key's scopes are read with the entry, and of its tags after it; an
+   * entry that cannot be judged is a miss.
+   */
+  private CompletableFuture<Hit> verifiedLookup(CallRequest r) {
+    CompletableFuture<Void> scopes = freshness.refresh(r.key(), r.method(), List.of());
+    CompletableFuture<byte[]> raw = get(r.key());
+    CompletableFuture<Hit> verified = scopes.thenCombine(raw, (v, bytes) -> bytes).thenCompose(bytes -> {
+      if (bytes == null) {
+        return CompletableFuture.completedFuture((Hit) null);
+      }
+      List<String> tags;
+      try {
+        tags = Entry.header(bytes).tags();
+      } catch (RuntimeException e) {
+        return CompletableFuture.completedFuture(decode(r, bytes)); // undecodable: decode() deals with it
+      }
+      return (tags.isEmpty() ? CompletableFuture.<Void>completedFuture(null) : freshness.refresh(r.key(), r.method(), tags))
+          .thenApply(v -> decode(r, bytes));
+    }).exceptionally(e -> Hit.unknown());
+    Duration budget = store.lookupBudget();
+    return verified.isDone() ? verified : withinBudget(verified, budget == null ? readTimeout : budget);
   }
 
   /** The store's get; a store that throws instead of failing its future gets a failed future. */
@@ -146,10 +185,10 @@ final class StoreAccess {
   }
 
   /** A lookup the store did not answer at once: decoded on the executor, within the read budget. */
-  private CompletableFuture<Hit> answerOf(String key, CompletableFuture<byte[]> raw) {
+  private CompletableFuture<Hit> answerOf(CallRequest r, CompletableFuture<byte[]> raw) {
     if (raw.isDone()) { // failed at once, or answered since lookup() looked
       return CompletableFuture.completedFuture(raw.isCompletedExceptionally() ? failedRead(raw.handle((v, e) -> e).join())
-          : decode(key, raw.join()));
+          : decode(r, raw.join()));
     }
     Duration budget = store.lookupBudget();
     if (budget == null) {
@@ -165,9 +204,9 @@ final class StoreAccess {
     CompletableFuture<Hit> answer = new CompletableFuture<>();
     raw.whenComplete((bytes, error) -> {
       if (error == null && bytes != null && bytes.length > INLINE_DECODE_MAX_BYTES) {
-        OffThread.run(executor, () -> answer.complete(decode(key, bytes)));
+        OffThread.run(executor, () -> answer.complete(decode(r, bytes)));
       } else {
-        answer.complete(error != null ? failedRead(error) : decode(key, bytes));
+        answer.complete(error != null ? failedRead(error) : decode(r, bytes));
       }
     });
     return withinBudget(answer, budget);
@@ -197,17 +236,25 @@ final class StoreAccess {
     return error instanceof CacheStoreException && ((CacheStoreException) error).reason() == CacheStoreException.Reason.SKIPPED;
   }
 
-  /** Any failure to decode, an Error included, is a miss: the entry is deleted and the service asked. */
-  private Hit decode(String key, byte[] bytes) {
+  /**
+   * The entry, judged by this reader: null when it holds data from before an invalidation (it is
+   * left to expire: a newer write may already be replacing it). Any failure to decode, an Error
+   * included, is a miss: the entry is deleted and the service asked.
+   */
+  private Hit decode(CallRequest r, byte[] bytes) {
     if (bytes == null) {
       return null;
     }
     try {
-      return new Hit(codec.decode(Entry.payload(bytes)), Entry.freshUntil(bytes));
+      Entry.Header header = Entry.header(bytes);
+      if (freshness.invalidated(r.key(), r.method(), header.seen(), header.tags())) {
+        return null;
+      }
+      return new Hit(codec.decode(Entry.payload(bytes)), Freshness.freshUntil(header, r.policy()), header.seen(), header.tags());
     } catch (Throwable e) { // CodecException, a bug in a user codec, or an Error from hostile bytes
-      log.warn("dropping undecodable cache entry {} ({} bytes): {}", key, bytes.length, e.toString());
+      log.warn("dropping undecodable cache entry {} ({} bytes): {}", r.key(), bytes.length, e.toString());
       events.onStoreError(service, "decode", e);
-      delete(key);
+      deleteEntry(r.key());
       return null;
     }
   }
@@ -219,7 +266,8 @@ final class StoreAccess {
    * newer one comes is skipped, so a hot key on a slow store never queues up writes. The future
    * completes (never exceptionally) once the store has it, failed, timed out or was skipped.
    */
-  CompletableFuture<Void> saveInBackground(String key, String method, Object value, CachePolicy policy) {
+  CompletableFuture<Void> saveInBackground(CallRequest r, Object value, long seen) {
+    String key = r.key();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long replyAt = clock.millis(); // ttls run from when the reply came, not from when it is stored
     CompletableFuture<Void> before = saving.put(key, done);
@@ -233,7 +281,7 @@ final class StoreAccess {
         return;
       }
       try {
-        save(key, method, value, policy, replyAt).whenComplete((v, e) -> finish.run());
+        save(r, value, seen, replyAt).whenComplete((v, e) -> finish.run());
       } catch (RuntimeException | Error e) { // never leave the key's lookups waiting
         finish.run();
         throw e;
@@ -251,18 +299,25 @@ final class StoreAccess {
    * Encodes and stores a reply. The future completes (never exceptionally) when the store has it,
    * failed, or took longer than the write timeout. Call it off I/O threads: encoding is work.
    */
-  CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy) {
-    return save(key, method, value, policy, clock.millis());
+  CompletableFuture<Void> save(CallRequest r, Object value, long seen) {
+    return save(r, value, seen, clock.millis());
   }
 
-  /** Stores a reply that came at {@code replyAt}: its freshness and its life in the store count from then. */
-  private CompletableFuture<Void> save(String key, String method, Object value, CachePolicy policy, long replyAt) {
+  /**
+   * Stores a reply that came at {@code replyAt}, fetched having seen invalidation stamp {@code
+   * seen}: its freshness and its life in the store count from then, its tags go with it.
+   */
+  private CompletableFuture<Void> save(CallRequest r, Object value, long seen, long replyAt) {
+    String key = r.key();
+    String method = r.method();
+    CachePolicy policy = r.policy();
     Duration ttl = policy.ttl();
     long freshUntil = ttl == null ? Entry.NO_DEADLINE : replyAt + ttl.toMillis();
-    byte[] payload;
+    byte[] entry;
     try {
-      payload = codec.encode(value);
-    } catch (RuntimeException | StackOverflowError e) { // CodecException, or a bug in a user codec
+      List<String> tags = tagsOf(r, value);
+      entry = Entry.wrap(freshUntil, replyAt, seen, tags, codec.encode(value));
+    } catch (RuntimeException | StackOverflowError e) { // CodecException, bad tags, or a bug in user code
       log.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
       return CompletableFuture.completedFuture(null);
     }
@@ -278,7 +333,7 @@ final class StoreAccess {
     }
     CompletableFuture<Void> put;
     try {
-      put = Objects.requireNonNull(store.put(key, Entry.wrap(freshUntil, payload), storeTtl), "store returned a null future");
+      put = Objects.requireNonNull(store.put(key, entry, storeTtl), "store returned a null future");
     } catch (RuntimeException e) {
       failed("put", e);
       return CompletableFuture.completedFuture(null);
@@ -290,6 +345,27 @@ final class StoreAccess {
       }
       return null;
     });
+  }
+
+  /** The reply's tags by its policy; at most {@link Entry#MAX_TAGS}. */
+  static List<String> tagsOf(CallRequest r, Object value) {
+    Collection<String> tags = r.policy().tags().of(r.method(), r.args(), r.kwargs(), value);
+    if (tags == null) {
+      throw new IllegalArgumentException("the policy's tags gave null");
+    }
+    return List.copyOf(new LinkedHashSet<>(tags));
+  }
+
+  /** A hit to remember for a reply fetched having seen {@code seen} (tags as the entry will carry them). */
+  Hit fetched(CallRequest r, Object value, long seen) {
+    List<String> tags;
+    try {
+      tags = tagsOf(r, value);
+    } catch (RuntimeException e) {
+      return null; // not cached, not remembered
+    }
+    Duration ttl = r.policy().ttl();
+    return new Hit(value, ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis(), seen, tags);
   }
 
   /** True if {@code owner} now holds the lease, or if the store could not say (never blocks a call). */
@@ -324,12 +400,42 @@ final class StoreAccess {
     }
   }
 
-  /** Deletes one entry (after a save of it under way); the future completes, never exceptionally, once done or given up. */
-  CompletableFuture<Void> delete(String key) {
+  /**
+   * Invalidates one entry: its key's stamp first (nothing fetched before now answers anyone after,
+   * in this process or, with a shared store, any other), then the entry itself is deleted to free
+   * the store. Completes, never exceptionally, once done or given up.
+   */
+  CompletableFuture<Void> invalidateKey(String key) {
     recent.forget(key);
+    return freshness.invalidate(Freshness.keyScope(key)).handle((stamp, error) -> {
+      if (error != null) {
+        failed("invalidate", Futures.cause(error));
+      }
+      return null;
+    }).thenCompose(v -> deleteEntry(key));
+  }
+
+  /**
+   * Invalidates every entry of a method, of the service, or with a tag: one stamp, whatever the
+   * store holds. An explicit request: its failure is reported to the caller.
+   */
+  CompletableFuture<Void> invalidateMethod(String method) {
+    return freshness.invalidate(freshness.methodScope(method)).thenApply(stamp -> null);
+  }
+
+  CompletableFuture<Void> invalidateService() {
+    return freshness.invalidate(freshness.serviceScope()).thenApply(stamp -> null);
+  }
+
+  CompletableFuture<Void> invalidateTag(String tag) {
+    return freshness.invalidate(Freshness.tagScope(tag)).thenApply(stamp -> null);
+  }
+
+  /** Deletes one entry (after a save of it under way); the future completes, never exceptionally, once done or given up. */
+  private CompletableFuture<Void> deleteEntry(String key) {
     CompletableFuture<Void> pending = saving.get(key);
     if (pending != null) {
-      return pending.thenCompose(v -> delete(key));
+      return pending.thenCompose(v -> deleteEntry(key));
     }
     try {
       return Bounded.within(store.delete(key), writeTimeout, scheduler, "cache delete").handle((v, error) -> {
@@ -341,28 +447,6 @@ final class StoreAccess {
     } catch (RuntimeException e) {
       failed("delete", e);
       return CompletableFuture.completedFuture(null);
-    }
-  }
-
-  /**
-   * Invalidation by prefix, after the saves of matching keys under way: an explicit request, so
-   * its failure is reported to the caller.
-   */
-  CompletableFuture<Long> deleteByPrefix(String prefix) {
-    recent.forgetPrefix(prefix);
-    List<CompletableFuture<Void>> pending = new ArrayList<>();
-    saving.forEach((key, done) -> {
-      if (key.startsWith(prefix)) {
-        pending.add(done);
-      }
-    });
-    if (!pending.isEmpty()) {
-      return CompletableFuture.allOf(pending.toArray(new CompletableFuture<?>[0])).thenCompose(v -> deleteByPrefix(prefix));
-    }
-    try {
-      return store.deleteByPrefix(prefix);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
     }
   }
 

@@ -9,6 +9,7 @@ import io.github.nameko4j.cachetools.KryoValueCodec;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -63,13 +64,13 @@ class BackgroundSavesTest {
     SlowStore store = new SlowStore();
     StoreAccess access = new StoreAccess("svc", store, codec, executor, scheduler, Duration.ofSeconds(5),
         Duration.ofSeconds(5), new SafeListener(null), Clock.systemUTC());
-    CachePolicy policy = CachePolicy.ofDefaults();
-    CompletableFuture<Void> first = access.saveInBackground("k", "m", "reply 1", policy);
+    CallRequest r = new CallRequest("m", List.of(), Map.of(), "k", CachePolicy.ofDefaults(), null, CacheInstrumentation.Observed.NONE);
+    CompletableFuture<Void> first = access.saveInBackground(r, "reply 1", access.seenNow());
     await().atMost(Duration.ofSeconds(10)).until(() -> store.puts.size() == 1); // the first write is under way
-    access.saveInBackground("k", "m", "reply 2", policy);
-    access.saveInBackground("k", "m", "reply 3", policy);
-    CompletableFuture<Void> last = access.saveInBackground("k", "m", "reply 4", policy);
-    CompletableFuture<StoreAccess.Hit> lookup = access.lookup("k");
+    access.saveInBackground(r, "reply 2", access.seenNow());
+    access.saveInBackground(r, "reply 3", access.seenNow());
+    CompletableFuture<Void> last = access.saveInBackground(r, "reply 4", access.seenNow());
+    CompletableFuture<StoreAccess.Hit> lookup = access.lookup(r);
     assertThat(lookup).isNotDone(); // a lookup waits for the pending writes
 
     store.puts.get(0).complete(null);

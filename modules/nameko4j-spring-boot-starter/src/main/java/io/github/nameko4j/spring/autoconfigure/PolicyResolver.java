@@ -42,7 +42,7 @@ final class PolicyResolver {
         policy = CachingAnnotations.apply(policy, onType, api.getSimpleName());
       }
       if (onMethod != null) {
-        policy = CachingAnnotations.apply(policy, onMethod, api.getSimpleName() + "." + m.getName());
+        policy = CachingAnnotations.apply(policy, onMethod, api.getSimpleName() + "." + m.getName(), m);
       }
       for (Nameko4jProperties.ServicePolicies c : configured) {
         policy = apply(policy, c.getDefaults(), where + ".defaults");
