@@ -1,10 +1,13 @@
 package io.github.nameko4j.cachetools.redis;
 
 import io.github.nameko4j.cachetools.CacheStore;
+import io.github.nameko4j.cachetools.ScopeStamps;
+import io.github.nameko4j.cachetools.redis.internal.Announcements;
 import io.github.nameko4j.cachetools.redis.internal.GuardedCommands;
 import io.github.nameko4j.cachetools.redis.internal.Leases;
 import io.github.nameko4j.cachetools.redis.internal.NearCache;
 import io.github.nameko4j.cachetools.redis.internal.RedisLink;
+import io.github.nameko4j.cachetools.redis.internal.RedisScopeStamps;
 import io.github.nameko4j.rpc.internal.Names;
 import io.github.nameko4j.cachetools.redis.internal.ReadBudget;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -82,6 +85,8 @@ public final class RedisCacheStore implements CacheStore {
   private final ReadBudget readBudget;
   private final GuardedCommands commands;
   private final Leases leases;
+  private final Announcements announcements;
+  private final RedisScopeStamps stamps;
   private final NearCache near;
   private volatile boolean closed;
 
@@ -99,18 +104,16 @@ public final class RedisCacheStore implements CacheStore {
     this.readBudget = new ReadBudget(b.readBudget, b.maxReadBudget);
     this.commands = new GuardedCommands(link, b.namespace, description, b.openCircuit, readBudget);
     this.leases = new Leases(commands);
-    this.near = b.nearCacheSize > 0
-        ? new NearCache(link, commands, prefix + "invalidations", b.nearCacheSize, b.nearCacheTtl, description)
-        : null;
+    this.announcements = new Announcements(link, commands, prefix + "invalidations", description);
+    this.stamps = new RedisScopeStamps(b.namespace, commands, announcements, b.maxEntryLifetime);
+    this.near = b.nearCacheSize > 0 ? new NearCache(announcements, b.nearCacheSize, b.nearCacheTtl) : null;
     // Connect now, but do not fail the build: a store that cannot reach Redis is an empty cache.
     try {
       link.connect().get(b.connectTimeout.toMillis() + 500, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       LOG.warn("Redis not reachable at start ({}); the cache is empty until it is: {}", description, e.toString());
     }
-    if (near != null) {
-      near.start(); // once the topology is known, or retried until it is
-    }
+    announcements.start(); // once the topology is known, or retried until it is
   }
 
   /** Builds a store whose keys live under {@code nameko4j:<namespace>:}; typically the calling service's name. */
@@ -353,10 +356,24 @@ public final class RedisCacheStore implements CacheStore {
   public void close() {
     closed = true;
     commands.close();
-    if (near != null) {
-      near.close();
-    }
+    announcements.close();
     link.close();
+  }
+
+  /**
+   * The namespace's invalidation stamps, shared by every process that uses it: a counter and a
+   * hash under {@code nameko4j:{<namespace>}:inv} (one hash slot), announced on the invalidations
+   * channel; kept for {@code maxEntryLifetime} (older ones raise a floor instead).
+   */
+  @Override
+  public ScopeStamps scopeStamps() {
+    return stamps;
+  }
+
+  /** Every replica using this namespace shares its entries and invalidations. */
+  @Override
+  public boolean sharedBetweenProcesses() {
+    return true;
   }
 
   @Override
