@@ -1,6 +1,8 @@
 package io.github.nameko4j.events;
 
 import io.github.nameko4j.cachetools.CacheControl;
+import io.github.nameko4j.cachetools.CacheTags;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -8,12 +10,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * What an event drops from a cache ({@link EventSubscriber.Builder#invalidate}): every entry of a
- * method, every entry of the service, or the one entry whose arguments the payload gives.
+ * What an event invalidates in a cache ({@link EventSubscriber.Builder#invalidate}): every entry of
+ * a method, every entry of the service, the one entry whose arguments the payload gives, or every
+ * entry with the tags the payload names.
  *
  * <pre>{@code
- * // products dispatches product_updated {"id": 42, ...}: drop the cached get_product(42)
- * CacheInvalidation.entry("get_product", payload -> List.of(((Map<?, ?>) payload).get("id")))
+ * // products dispatches product_updated {"id": 42, ...}
+ * CacheInvalidation.entry("get_product", payload -> List.of(((Map<?, ?>) payload).get("id")))  // get_product(42)
+ * CacheInvalidation.tag("product:{id}")  // every reply tagged product:42, of any method
  * }</pre>
  */
 @FunctionalInterface
@@ -61,5 +65,34 @@ public interface CacheInvalidation {
     Objects.requireNonNull(method, "method");
     Objects.requireNonNull(args, "args");
     return (cache, event) -> cache.invalidate(method, args.apply(event.payload()), Map.of());
+  }
+
+  /**
+   * Every cached reply with the tags {@code tags} derives from the event's payload, of any method
+   * and service cached in the same store.
+   *
+   * @param tags the tags, from the payload
+   * @return the invalidation
+   */
+  static CacheInvalidation tags(Function<Object, Collection<String>> tags) {
+    Objects.requireNonNull(tags, "tags");
+    return (cache, event) -> {
+      Collection<String> named = tags.apply(event.payload());
+      return CompletableFuture.allOf(named.stream().map(cache::invalidateTag).toArray(CompletableFuture[]::new));
+    };
+  }
+
+  /**
+   * Every cached reply with the tag {@code template} makes of the payload: {@code {field}} is a
+   * field of a map or record payload (a path: {@code {owner.id}}), {@code {payload}} the whole
+   * payload. An event whose payload lacks a field invalidates nothing.
+   *
+   * @param template e.g. {@code "product:{id}"}
+   * @return the invalidation
+   */
+  static CacheInvalidation tag(String template) {
+    CacheTags tags = CacheTags.template(Objects.requireNonNull(template, "template")
+        .replace("{payload}", "{reply}").replaceAll("\\{(?!reply[.}])([^{}]+)}", "{reply.$1}"));
+    return tags((payload) -> tags.of("", List.of(), Map.of(), payload));
   }
 }

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * Handles nameko events in a Java service: the {@link EventHandler} methods of an object, and
@@ -45,6 +46,8 @@ import java.util.Objects;
 public final class EventSubscriber implements AutoCloseable {
   /** Default handler concurrency and prefetch (nameko's {@code max_workers}). */
   public static final int DEFAULT_MAX_WORKERS = 10;
+  /** How long an instance's cache invalidation queue outlives its connection (see {@link Builder#invalidate}). */
+  public static final Duration INVALIDATION_QUEUE_KEPT = Duration.ofMinutes(5);
 
   private final SubscriberCore core;
   private final String description;
@@ -105,6 +108,7 @@ public final class EventSubscriber implements AutoCloseable {
     private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
     private final List<Subscription> subscriptions = new ArrayList<>();
     private int invalidations;
+    private final String instanceId = UUID.randomUUID().toString().replace("-", "");
     // Object, not Micrometer types: the builder loads without micrometer-observation.
     private Object observationRegistry;
     private Object observationConvention;
@@ -273,23 +277,32 @@ public final class EventSubscriber implements AutoCloseable {
     }
 
     /**
-     * Drops cached replies when {@code source} dispatches {@code eventType}: the entries {@code
-     * invalidation} names, in {@code cache}'s store, so for every replica at once with a shared
-     * store (and its near caches). Every instance hears the event (an unreliable BROADCAST
-     * handler), so in-process stores are cleared too.
+     * Invalidates cached replies when {@code source} dispatches {@code eventType}: the entries,
+     * methods or tags {@code invalidation} names, in {@code cache}'s store. No event is lost to a
+     * reconnection: with a store shared by the replicas (Redis), one replica handles each event
+     * (a reliable SERVICE_POOL queue, {@code evt-<source>-<type>--<service>.invalidate_cache_<n>})
+     * and the invalidation reaches every replica through the store; with in-process stores every
+     * instance handles it, from a queue of its own that outlives a reconnection for {@link
+     * #INVALIDATION_QUEUE_KEPT} (RabbitMQ's {@code x-expires}; events sent while it reconnects wait
+     * in it).
      *
      * @param cache a caching proxy ({@code CacheControl.of(typedProxy)} for a typed one)
      * @param source the service that owns the data
      * @param eventType the event that says it changed
-     * @param invalidation what to drop
+     * @param invalidation what to invalidate
      * @return this builder
      */
     public Builder invalidate(CacheControl cache, String source, String eventType, CacheInvalidation invalidation) {
       Objects.requireNonNull(cache, "cache must not be null");
       Objects.requireNonNull(invalidation, "invalidation must not be null");
-      return on(source, eventType, "invalidate_cache_" + (++invalidations),
-          HandlerOptions.custom().handlerType(HandlerType.BROADCAST).reliableDelivery(false).build(),
-          event -> invalidation.apply(cache, event).join());
+      requireService();
+      String method = "invalidate_cache_" + (++invalidations);
+      EventListener handler = event -> invalidation.apply(cache, event).join();
+      if (cache.invalidatesEveryReplica()) {
+        return on(source, eventType, method, HandlerOptions.ofDefaults(), handler);
+      }
+      return add(Subscription.perInstance(Names.require("source", source), EventNames.eventType("eventType", eventType), service,
+          method, instanceId, INVALIDATION_QUEUE_KEPT, handler::onEvent));
     }
 
     /**

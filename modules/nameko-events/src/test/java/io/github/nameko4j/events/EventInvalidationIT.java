@@ -154,6 +154,7 @@ class EventInvalidationIT {
     } finally {
       redisClient.shutdown();
       Queues.deleteServiceQueues(services.amqpUri(), productsService);
+      Queues.delete(services.amqpUri(), "evt-" + productsService + "-product_updated--shop.invalidate_cache_1");
     }
   }
 

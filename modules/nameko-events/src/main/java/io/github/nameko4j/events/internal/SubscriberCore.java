@@ -15,6 +15,7 @@ import io.github.nameko4j.rpc.internal.HeaderFrames;
 import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Ids;
 import io.github.nameko4j.rpc.internal.Instrumentation;
+import io.github.nameko4j.rpc.internal.Brokers;
 import io.github.nameko4j.rpc.internal.Workers;
 import java.io.IOException;
 import java.time.Duration;
@@ -81,11 +82,12 @@ public final class SubscriberCore implements AutoCloseable {
     ch.basicQos(maxWorkers, false);
     List<String> declared = new ArrayList<>();
     List<String> tags = new ArrayList<>();
+    boolean expiringQueues = !Brokers.isQpid(connection.getServerProperties());
     for (Subscription s : subscriptions) {
       // As nameko's handlers do: the source's exchange exists before anyone dispatches to it.
       ch.exchangeDeclare(s.exchange(), "topic", true, false, null);
-      Subscription.QueueSpec q = s.queue();
-      ch.queueDeclare(q.name(), q.durable(), q.exclusive(), q.autoDelete(), null);
+      Subscription.QueueSpec q = s.queue(expiringQueues);
+      ch.queueDeclare(q.name(), q.durable(), q.exclusive(), q.autoDelete(), q.arguments());
       ch.queueBind(q.name(), s.exchange(), s.eventType);
       tags.add(ch.basicConsume(q.name(), false, new Deliveries(ch, connection, s)));
       declared.add(q.name());

@@ -2,6 +2,8 @@ package io.github.nameko4j.events.internal;
 
 import io.github.nameko4j.events.Event;
 import io.github.nameko4j.events.HandlerType;
+import java.time.Duration;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -24,12 +26,32 @@ public final class Subscription {
   final String method;
   final String broadcastIdentifier; // null: a new random one per connection
   final Handler handler;
+  // A per-instance queue that outlives a reconnection for this long: events sent while the
+  // connection was down wait in it (Java-only handlers, such as cache invalidation); null: none.
+  final Duration keptAfterDisconnect;
 
   /**
    * @throws IllegalArgumentException a reliable broadcast without a stable identifier (nameko refuses it too)
    */
   public Subscription(String source, String eventType, HandlerType type, boolean reliable, boolean requeueOnError,
       String service, String method, String broadcastIdentifier, Handler handler) {
+    this(source, eventType, type, reliable, requeueOnError, service, method, broadcastIdentifier, handler, null);
+  }
+
+  /**
+   * A BROADCAST handler of this instance whose queue outlives a reconnection for {@code kept}: a
+   * queue of its own ({@code instanceId} in its name), neither exclusive nor auto-delete, that the
+   * broker deletes once unused for {@code kept} (RabbitMQ's {@code x-expires}). On a broker without
+   * {@code x-expires} (Qpid) it is exclusive, as an unreliable broadcast's.
+   */
+  public static Subscription perInstance(String source, String eventType, String service, String method, String instanceId,
+      Duration kept, Handler handler) {
+    return new Subscription(source, eventType, HandlerType.BROADCAST, false, false, service, method, instanceId, handler, kept);
+  }
+
+  private Subscription(String source, String eventType, HandlerType type, boolean reliable, boolean requeueOnError,
+      String service, String method, String broadcastIdentifier, Handler handler, Duration keptAfterDisconnect) {
+    this.keptAfterDisconnect = keptAfterDisconnect;
     this.source = source;
     this.eventType = eventType;
     this.type = type;
@@ -53,18 +75,30 @@ public final class Subscription {
 
   /** The queue for this handler on one connection, as nameko names and declares it. */
   QueueSpec queue() {
+    return queue(true);
+  }
+
+  /** The queue on a broker that does ({@code expiringQueues}) or does not know {@code x-expires}. */
+  QueueSpec queue(boolean expiringQueues) {
+    if (keptAfterDisconnect != null) {
+      String name = "evt-" + source + "-" + eventType + "--" + service + "." + method + "-" + broadcastIdentifier;
+      return expiringQueues
+          ? new QueueSpec(name, false, false, false, Map.of("x-expires", (int) Math.min(Integer.MAX_VALUE, keptAfterDisconnect.toMillis())))
+          : new QueueSpec(name, false, true, true, null);
+    }
     String base = "evt-" + source + "-" + eventType;
     switch (type) {
       case SINGLETON:
-        return new QueueSpec(base, true, false, !reliable);
+        return new QueueSpec(base, true, false, !reliable, null);
       case BROADCAST:
         if (broadcastIdentifier == null) {
           // a new instance identity on every start: exclusive, gone with its connection
-          return new QueueSpec(base + "--" + service + "." + method + "-" + UUID.randomUUID().toString().replace("-", ""), true, true, true);
+          return new QueueSpec(base + "--" + service + "." + method + "-" + UUID.randomUUID().toString().replace("-", ""), true, true, true,
+              null);
         }
-        return new QueueSpec(base + "--" + service + "." + method + "-" + broadcastIdentifier, true, false, !reliable);
+        return new QueueSpec(base + "--" + service + "." + method + "-" + broadcastIdentifier, true, false, !reliable, null);
       default:
-        return new QueueSpec(base + "--" + service + "." + method, true, false, !reliable);
+        return new QueueSpec(base + "--" + service + "." + method, true, false, !reliable, null);
     }
   }
 
@@ -77,8 +111,8 @@ public final class Subscription {
     return type == HandlerType.SINGLETON;
   }
 
-  /** A queue declaration; no arguments, ever. */
-  record QueueSpec(String name, boolean durable, boolean exclusive, boolean autoDelete) {}
+  /** A queue declaration; arguments only for Java-only queues (nameko declares its own without any). */
+  record QueueSpec(String name, boolean durable, boolean exclusive, boolean autoDelete, Map<String, Object> arguments) {}
 
   @Override
   public String toString() {

@@ -7,7 +7,6 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import java.io.IOException;
-import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -30,20 +29,7 @@ final class ReplyQueue {
     this.connection = connection;
     this.name = name;
     this.routingKey = routingKey;
-    this.absoluteExpiration = isQpid(connection.getServerProperties());
-  }
-
-  /**
-   * RabbitMQ reads a message's expiration as milliseconds from now; Qpid Broker-J reads it, as JMS
-   * does, as an instant in epoch milliseconds. Qpid announces {@code qpid.*} capabilities (its
-   * {@code product} may read "unknown" from a repackaged jar).
-   */
-  static boolean isQpid(Map<String, Object> serverProperties) {
-    Object product = serverProperties.get("product");
-    if (product != null && product.toString().toLowerCase(Locale.ROOT).contains("qpid")) {
-      return true;
-    }
-    return serverProperties.keySet().stream().anyMatch(k -> k.startsWith("qpid."));
+    this.absoluteExpiration = Brokers.isQpid(connection.getServerProperties());
   }
 
   /**
