@@ -34,18 +34,19 @@ public final class RabbitNodeProcess implements AutoCloseable {
 
   private final String node;
   private final int port;
+  private final int distPort;
   private final Path dir;
   private final Path log;
-  private final Process process;
   private final Thread shutdownHook;
+  private volatile Process process;
   private volatile boolean closed;
 
-  private RabbitNodeProcess(String node, int port, Path dir, Path log, Process process) {
+  private RabbitNodeProcess(String node, int port, int distPort, Path dir, Path log) {
     this.node = node;
     this.port = port;
+    this.distPort = distPort;
     this.dir = dir;
     this.log = log;
-    this.process = process;
     this.shutdownHook = new Thread(this::kill, "rabbit-node-cleanup-" + port);
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -56,6 +57,13 @@ public final class RabbitNodeProcess implements AutoCloseable {
    * @param configLines extra {@code rabbitmq.conf} lines, e.g. {@code max_message_size = 1048576}
    */
   public static RabbitNodeProcess start(String... configLines) {
+    RabbitNodeProcess node = prepare("NAMEKO4J" + UUID.randomUUID().toString().replace("-", "").toUpperCase(), configLines);
+    node.launch();
+    return node;
+  }
+
+  /** A node's files (its cookie {@code cookie}: nodes of one cluster share theirs), not started yet. */
+  static RabbitNodeProcess prepare(String cookie, String... configLines) {
     int port;
     int distPort;
     Path dir;
@@ -79,14 +87,22 @@ public final class RabbitNodeProcess implements AutoCloseable {
       Files.writeString(dir.resolve("rabbitmq.conf"), String.join("\n", conf) + "\n");
       Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
       Path home = Files.createDirectories(dir.resolve("home"));
-      Path cookie = home.resolve(".erlang.cookie");
-      Files.writeString(cookie, "NAMEKO4J" + UUID.randomUUID().toString().replace("-", "").toUpperCase());
-      Files.setPosixFilePermissions(cookie, PosixFilePermissions.fromString("r--------"));
+      Path cookieFile = home.resolve(".erlang.cookie");
+      Files.writeString(cookieFile, cookie);
+      Files.setPosixFilePermissions(cookieFile, PosixFilePermissions.fromString("r--------"));
     } catch (IOException e) {
       throw new ServiceUnavailableError("cannot write the test RabbitMQ node's files in " + dir + ": " + e.getMessage());
     }
+    return new RabbitNodeProcess(node, port, distPort, dir, log);
+  }
+
+  /**
+   * Starts the node's process (again, after {@link #killHard()} or {@link #stop()}: same name, ports
+   * and data, so it rejoins its cluster) and waits until it speaks AMQP.
+   */
+  public void launch() {
     ProcessBuilder pb = new ProcessBuilder(binary("rabbitmq-server")).redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = pb.environment();
     env.put("HOME", dir.resolve("home").toString());
     env.put("RABBITMQ_NODENAME", node);
@@ -102,27 +118,24 @@ public final class RabbitNodeProcess implements AutoCloseable {
     env.put("RABBITMQ_CONF_ENV_FILE", "/dev/null");
     env.put("ERL_EPMD_ADDRESS", "127.0.0.1");
     env.put("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}");
-    Process process;
     try {
       process = pb.start();
     } catch (IOException e) {
       throw new ServiceUnavailableError("cannot start rabbitmq-server (is RabbitMQ installed?): " + e.getMessage());
     }
-    RabbitNodeProcess started = new RabbitNodeProcess(node, port, dir, log, process);
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (!started.speaksAmqp()) {
+    while (!speaksAmqp()) {
       if (!process.isAlive()) {
-        started.close();
-        throw new ServiceUnavailableError("test RabbitMQ node " + node + " exited while starting:\n" + started.logTail());
+        close();
+        throw new ServiceUnavailableError("test RabbitMQ node " + node + " exited while starting:\n" + logTail());
       }
       if (System.nanoTime() > deadline) {
-        started.close();
+        close();
         throw new ServiceUnavailableError("test RabbitMQ node " + node + " did not answer on 127.0.0.1:" + port
-            + " within " + START_TIMEOUT.toSeconds() + " s:\n" + started.logTail());
+            + " within " + START_TIMEOUT.toSeconds() + " s:\n" + logTail());
       }
       sleep(200);
     }
-    return started;
   }
 
   /** {@code amqp://guest:guest@127.0.0.1:<port>}. */
@@ -213,6 +226,24 @@ public final class RabbitNodeProcess implements AutoCloseable {
     return out.toString();
   }
 
+  /** Kills the node as a crash would (SIGKILL: no goodbye to its cluster or its clients). */
+  public void killHard() {
+    Process p = process;
+    List<ProcessHandle> tree = new ArrayList<>(p.descendants().toList());
+    tree.forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
+    try {
+      p.waitFor(15, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops the node as an operator would (SIGTERM, then SIGKILL after 15 s); {@link #launch()} starts it again. */
+  public void stop() {
+    kill();
+  }
+
   /** Stops the node (SIGTERM, then SIGKILL after 15 s). Idempotent. */
   @Override
   public void close() {
@@ -229,6 +260,10 @@ public final class RabbitNodeProcess implements AutoCloseable {
   }
 
   private void kill() {
+    Process process = this.process;
+    if (process == null) {
+      return;
+    }
     List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
     process.destroy();
     tree.forEach(ProcessHandle::destroy);
