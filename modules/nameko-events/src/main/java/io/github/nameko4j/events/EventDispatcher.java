@@ -5,6 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import io.github.nameko4j.events.internal.EventCodec;
 import io.github.nameko4j.events.internal.EventNames;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.NamekoException;
 import io.github.nameko4j.rpc.NamekoRpcClient;
@@ -69,21 +70,22 @@ public final class EventDispatcher implements AutoCloseable {
   private volatile Connection ready; // the connection whose exchange is declared
 
   private EventDispatcher(Builder b) {
+    BrokerSettings settings = b.broker.build();
     this.source = b.source;
     this.exchange = b.source + ".events";
-    this.contextData = Map.copyOf(b.contextData);
+    this.contextData = settings.contextData();
     this.confirmTimeout = b.confirmTimeout;
-    this.maxMessageSize = b.maxMessageSize;
-    this.instrumentation = b.observationRegistry == null ? Instrumentation.NONE
-        : ObservationInstrumentation.of(b.observationRegistry, b.observationConvention, null);
-    this.description = "EventDispatcher{source=" + source + ", uri=" + BrokerUri.redact(b.uri) + "}";
+    this.maxMessageSize = settings.maxMessageSize();
+    this.instrumentation = settings.observationRegistry() == null ? Instrumentation.NONE
+        : ObservationInstrumentation.of(settings.observationRegistry(), b.observationConvention, null);
+    this.description = "EventDispatcher{source=" + source + ", uri=" + BrokerUri.redact(settings.uri()) + "}";
     this.timer = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "nameko4j-events-timeouts-" + source);
       t.setDaemon(true);
       return t;
     });
     timer.setRemoveOnCancelPolicy(true);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(b.uri), b.connectTimeout, b.heartbeat, b.maxMessageSize, "nameko4j-dispatch-" + source,
+    this.keeper = new ConnectionKeeper(settings, "nameko4j-dispatch-" + source,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -261,18 +263,25 @@ public final class EventDispatcher implements AutoCloseable {
 
   /** Builds an {@link EventDispatcher}. Not thread-safe. */
   public static final class Builder {
-    private String uri = "amqp://guest:guest@localhost:5672";
+    private BrokerSettings.Builder broker = BrokerSettings.builder();
     private String source;
     private Duration confirmTimeout = DEFAULT_CONFIRM_TIMEOUT;
-    private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
-    private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
-    private int maxMessageSize = NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE;
-    private final Map<String, Object> contextData = new LinkedHashMap<>();
     // Object, not Micrometer types: the builder loads without micrometer-observation.
-    private Object observationRegistry;
     private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * How to reach the broker, shared with the service's other components. Replaces what the
+     * other broker setters of this builder set before.
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder broker(BrokerSettings settings) {
+      this.broker = Objects.requireNonNull(settings, "settings must not be null").toBuilder();
+      return this;
+    }
 
     /**
      * Observes every dispatch ({@link NamekoObservation#EVENT_DISPATCH}): with a tracing handler
@@ -284,7 +293,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder observationRegistry(ObservationRegistry registry) {
-      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      broker.observationRegistry(registry);
       return this;
     }
 
@@ -306,8 +315,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder uri(String uri) {
-      BrokerUri.parse(uri);
-      this.uri = uri;
+      broker.uri(uri);
       return this;
     }
 
@@ -330,13 +338,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder contextData(String key, Object value) {
-      Names.require("context key", key);
-      try {
-        Headers.check(key, value);
-      } catch (CodecException e) {
-        throw new IllegalArgumentException(e.getMessage(), e);
-      }
-      contextData.put(key, value);
+      broker.contextData(key, value);
       return this;
     }
 
@@ -358,7 +360,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = Checks.positive("connectTimeout", timeout);
+      broker.connectTimeout(timeout);
       return this;
     }
 
@@ -369,7 +371,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = Checks.heartbeat(heartbeat);
+      broker.heartbeat(heartbeat);
       return this;
     }
 
@@ -380,7 +382,7 @@ public final class EventDispatcher implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMessageSize(int bytes) {
-      this.maxMessageSize = Checks.maxMessageSize(bytes);
+      broker.maxMessageSize(bytes);
       return this;
     }
 
@@ -395,7 +397,7 @@ public final class EventDispatcher implements AutoCloseable {
       if (source == null) {
         throw new IllegalStateException("source(name) must be set: events go to <source>.events");
       }
-      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
+      Checks.conventionNeedsRegistry(observationConvention, broker.build().observationRegistry());
       return new EventDispatcher(this);
     }
   }

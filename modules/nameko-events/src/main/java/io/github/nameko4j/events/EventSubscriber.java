@@ -4,6 +4,7 @@ import io.github.nameko4j.cachetools.CacheControl;
 import io.github.nameko4j.events.internal.EventNames;
 import io.github.nameko4j.events.internal.SubscriberCore;
 import io.github.nameko4j.events.internal.Subscription;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.Checks;
@@ -53,10 +54,11 @@ public final class EventSubscriber implements AutoCloseable {
   private final String description;
 
   private EventSubscriber(Builder b) {
-    this.description = "EventSubscriber{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
-    this.core = new SubscriberCore(b.uri, b.service, b.subscriptions, b.maxWorkers, b.connectTimeout, b.heartbeat,
-        b.observationRegistry == null ? Instrumentation.NONE
-            : ObservationInstrumentation.of(b.observationRegistry, null, b.observationConvention));
+    BrokerSettings settings = b.broker.build();
+    this.description = "EventSubscriber{service=" + b.service + ", uri=" + BrokerUri.redact(settings.uri()) + "}";
+    this.core = new SubscriberCore(settings, b.service, b.subscriptions, b.maxWorkers,
+        settings.observationRegistry() == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(settings.observationRegistry(), null, b.observationConvention));
   }
 
   /**
@@ -101,19 +103,29 @@ public final class EventSubscriber implements AutoCloseable {
 
   /** Builds an {@link EventSubscriber}. Not thread-safe. */
   public static final class Builder {
-    private String uri = "amqp://guest:guest@localhost:5672";
+    private BrokerSettings.Builder broker = BrokerSettings.builder();
     private String service;
     private int maxWorkers = DEFAULT_MAX_WORKERS;
-    private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
-    private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
     private final List<Subscription> subscriptions = new ArrayList<>();
     private int invalidations;
     private final String instanceId = UUID.randomUUID().toString().replace("-", "");
     // Object, not Micrometer types: the builder loads without micrometer-observation.
-    private Object observationRegistry;
     private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * How to reach the broker, and how durable handler queues are declared ({@link
+     * BrokerSettings#queueType()}): shared with the service's other components. Replaces what the
+     * other broker setters of this builder set before.
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder broker(BrokerSettings settings) {
+      this.broker = Objects.requireNonNull(settings, "settings must not be null").toBuilder();
+      return this;
+    }
 
     /**
      * Observes every event handled ({@link NamekoObservation#EVENT_HANDLER}): with a tracing
@@ -125,7 +137,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder observationRegistry(ObservationRegistry registry) {
-      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      broker.observationRegistry(registry);
       return this;
     }
 
@@ -147,8 +159,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder uri(String uri) {
-      BrokerUri.parse(uri);
-      this.uri = uri;
+      broker.uri(uri);
       return this;
     }
 
@@ -323,7 +334,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
+      broker.connectTimeout(connectTimeout);
       return this;
     }
 
@@ -334,7 +345,7 @@ public final class EventSubscriber implements AutoCloseable {
      * @return this builder
      */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = Checks.heartbeat(heartbeat);
+      broker.heartbeat(heartbeat);
       return this;
     }
 
@@ -353,7 +364,7 @@ public final class EventSubscriber implements AutoCloseable {
      */
     public EventSubscriber start() {
       requireService();
-      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
+      Checks.conventionNeedsRegistry(observationConvention, broker.build().observationRegistry());
       if (subscriptions.isEmpty()) {
         throw new IllegalStateException("no event handler: give objects with @EventHandler methods, or on(...)/invalidate(...)");
       }

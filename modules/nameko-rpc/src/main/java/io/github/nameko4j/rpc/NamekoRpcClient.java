@@ -70,14 +70,14 @@ public final class NamekoRpcClient implements AutoCloseable {
   private final String description;
 
   private NamekoRpcClient(Builder builder) {
+    BrokerSettings settings = builder.broker.build();
     this.callTimeout = builder.callTimeout;
-    this.contextData = Map.copyOf(builder.contextData);
+    this.contextData = settings.contextData();
     this.description =
-        "NamekoRpcClient{uri=" + BrokerUri.redact(builder.uri) + ", caller=" + builder.callerName + "}";
-    this.core = new ClientCore(builder.uri, builder.callerName, builder.contextData, builder.connectTimeout,
-        builder.heartbeat, builder.maxMessageSize,
-        builder.observationRegistry == null ? Instrumentation.NONE
-            : ObservationInstrumentation.of(builder.observationRegistry, builder.observationConvention, null));
+        "NamekoRpcClient{uri=" + BrokerUri.redact(settings.uri()) + ", caller=" + builder.callerName + "}";
+    this.core = new ClientCore(settings, builder.callerName,
+        settings.observationRegistry() == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(settings.observationRegistry(), builder.observationConvention, null));
   }
 
   /**
@@ -204,18 +204,26 @@ public final class NamekoRpcClient implements AutoCloseable {
 
   /** Builds a {@link NamekoRpcClient}. Not thread-safe; {@link #build()} connects. */
   public static final class Builder {
-    private String uri = "amqp://guest:guest@localhost:5672";
+    private BrokerSettings.Builder broker = BrokerSettings.builder();
     private String callerName = DEFAULT_CALLER_NAME;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
-    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
-    private Duration heartbeat = DEFAULT_HEARTBEAT;
-    private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
-    private final Map<String, Object> contextData = new LinkedHashMap<>();
     // Object, not Micrometer types: the builder loads without micrometer-observation.
-    private Object observationRegistry;
     private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * How to reach the broker (URI or cluster nodes, timeouts, heartbeat, message size, queue type,
+     * context data, observation), shared with the service's other components. Replaces what the
+     * other broker setters of this builder set before.
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder broker(BrokerSettings settings) {
+      this.broker = Objects.requireNonNull(settings, "settings must not be null").toBuilder();
+      return this;
+    }
 
     /**
      * Observes every call with Micrometer's Observation API ({@link NamekoObservation#RPC_CLIENT}):
@@ -229,7 +237,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * @return this builder
      */
     public Builder observationRegistry(ObservationRegistry registry) {
-      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      broker.observationRegistry(registry);
       return this;
     }
 
@@ -255,8 +263,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      *     why and never shows the password
      */
     public Builder uri(String uri) {
-      BrokerUri.parse(uri);
-      this.uri = uri;
+      broker.uri(uri);
       return this;
     }
 
@@ -265,7 +272,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * it) is noticed after about two heartbeats, then replaced. Default 10 s; at least 1 s.
      */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = Checks.heartbeat(heartbeat);
+      broker.heartbeat(heartbeat);
       return this;
     }
 
@@ -275,7 +282,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * Default {@link #DEFAULT_MAX_MESSAGE_SIZE}.
      */
     public Builder maxMessageSize(int bytes) {
-      this.maxMessageSize = Checks.maxMessageSize(bytes);
+      broker.maxMessageSize(bytes);
       return this;
     }
 
@@ -293,7 +300,7 @@ public final class NamekoRpcClient implements AutoCloseable {
 
     /** How long connecting to the broker may take. Default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
+      broker.connectTimeout(connectTimeout);
       return this;
     }
 
@@ -305,17 +312,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      *     boxed number, Boolean, BigDecimal, Date, byte[], or a List or Map of those)
      */
     public Builder contextData(String key, Object value) {
-      Names.require("context key", key);
-      try {
-        Headers.check(key, value);
-      } catch (CodecException e) {
-        throw new IllegalArgumentException(e.getMessage(), e);
-      }
-      if (value == null) {
-        contextData.remove(key);
-      } else {
-        contextData.put(key, value);
-      }
+      broker.contextData(key, value);
       return this;
     }
 
@@ -325,7 +322,7 @@ public final class NamekoRpcClient implements AutoCloseable {
      * @throws TransportException the broker cannot be reached
      */
     public NamekoRpcClient build() {
-      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
+      Checks.conventionNeedsRegistry(observationConvention, broker.build().observationRegistry());
       return new NamekoRpcClient(this);
     }
   }

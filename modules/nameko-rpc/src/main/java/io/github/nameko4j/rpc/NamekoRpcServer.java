@@ -48,10 +48,11 @@ public final class NamekoRpcServer implements AutoCloseable {
   private final String description;
 
   private NamekoRpcServer(Builder b) {
-    this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + BrokerUri.redact(b.uri) + "}";
-    this.core = new ServerCore(b.uri, b.service, b.handler, b.maxWorkers, b.connectTimeout, b.heartbeat, b.maxMessageSize,
-        b.observationRegistry == null ? Instrumentation.NONE
-            : ObservationInstrumentation.of(b.observationRegistry, null, b.observationConvention));
+    BrokerSettings settings = b.broker.build();
+    this.description = "NamekoRpcServer{service=" + b.service + ", uri=" + BrokerUri.redact(settings.uri()) + "}";
+    this.core = new ServerCore(settings, b.service, b.handler, b.maxWorkers,
+        settings.observationRegistry() == null ? Instrumentation.NONE
+            : ObservationInstrumentation.of(settings.observationRegistry(), null, b.observationConvention));
   }
 
   /**
@@ -94,18 +95,27 @@ public final class NamekoRpcServer implements AutoCloseable {
 
   /** Builds a {@link NamekoRpcServer}. Not thread-safe. */
   public static final class Builder {
-    private String uri = "amqp://guest:guest@localhost:5672";
+    private BrokerSettings.Builder broker = BrokerSettings.builder();
     private String service;
     private Object handler;
     private int maxWorkers = DEFAULT_MAX_WORKERS;
-    private Duration connectTimeout = NamekoRpcClient.DEFAULT_CONNECT_TIMEOUT;
-    private Duration heartbeat = NamekoRpcClient.DEFAULT_HEARTBEAT;
-    private int maxMessageSize = NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE;
     // Object, not Micrometer types: the builder loads without micrometer-observation.
-    private Object observationRegistry;
     private Object observationConvention;
 
     private Builder() {}
+
+    /**
+     * How to reach the broker, and how the service's queue is declared ({@link
+     * BrokerSettings#queueType()}): shared with the service's other components. Replaces what the
+     * other broker setters of this builder set before.
+     *
+     * @param settings the settings
+     * @return this builder
+     */
+    public Builder broker(BrokerSettings settings) {
+      this.broker = Objects.requireNonNull(settings, "settings must not be null").toBuilder();
+      return this;
+    }
 
     /**
      * The broker, as for {@link NamekoRpcClient.Builder#uri}. Default: guest on localhost.
@@ -113,14 +123,13 @@ public final class NamekoRpcServer implements AutoCloseable {
      * @throws IllegalArgumentException the URI cannot be parsed or has no host
      */
     public Builder uri(String uri) {
-      BrokerUri.parse(uri);
-      this.uri = uri;
+      broker.uri(uri);
       return this;
     }
 
     /** The AMQP heartbeat, as for {@link NamekoRpcClient.Builder#heartbeat}. Default 10 s. */
     public Builder heartbeat(Duration heartbeat) {
-      this.heartbeat = Checks.heartbeat(heartbeat);
+      broker.heartbeat(heartbeat);
       return this;
     }
 
@@ -130,7 +139,7 @@ public final class NamekoRpcServer implements AutoCloseable {
      * NamekoRpcClient#DEFAULT_MAX_MESSAGE_SIZE}.
      */
     public Builder maxMessageSize(int bytes) {
-      this.maxMessageSize = Checks.maxMessageSize(bytes);
+      broker.maxMessageSize(bytes);
       return this;
     }
 
@@ -149,7 +158,7 @@ public final class NamekoRpcServer implements AutoCloseable {
 
     /** How long connecting to the broker may take. Default 10 s. */
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = Checks.positive("connectTimeout", connectTimeout);
+      broker.connectTimeout(connectTimeout);
       return this;
     }
 
@@ -164,7 +173,7 @@ public final class NamekoRpcServer implements AutoCloseable {
      * @return this builder
      */
     public Builder observationRegistry(ObservationRegistry registry) {
-      this.observationRegistry = Objects.requireNonNull(registry, "registry must not be null");
+      broker.observationRegistry(registry);
       return this;
     }
 
@@ -191,7 +200,7 @@ public final class NamekoRpcServer implements AutoCloseable {
       if (service == null) {
         throw new IllegalStateException("service(name, handler) must be set before start()");
       }
-      Checks.conventionNeedsRegistry(observationConvention, observationRegistry);
+      Checks.conventionNeedsRegistry(observationConvention, broker.build().observationRegistry());
       return new NamekoRpcServer(this);
     }
   }

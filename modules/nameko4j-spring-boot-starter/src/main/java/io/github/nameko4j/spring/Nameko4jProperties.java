@@ -1,6 +1,7 @@
 package io.github.nameko4j.spring;
 
 import io.github.nameko4j.cachetools.Caching;
+import io.github.nameko4j.rpc.BrokerSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,6 +57,41 @@ public class Nameko4jProperties {
     private Duration connectTimeout = Duration.ofSeconds(10);
     /** Largest request sent, and reply read or sent; set it to the broker's max_message_size. */
     private DataSize maxMessageSize = DataSize.ofMegabytes(128);
+    /** How service queues and durable event queues are declared: classic (as nameko) or quorum (survive a node). */
+    private BrokerSettings.QueueType queueType = BrokerSettings.QueueType.CLASSIC;
+    /** Which node of a ';'-separated list a connection tries first: shuffled (spread over the cluster) or as given. */
+    private BrokerSettings.NodeOrder nodeOrder = BrokerSettings.NodeOrder.SHUFFLED;
+
+    /** @return the queue type */
+    public BrokerSettings.QueueType getQueueType() {
+      return queueType;
+    }
+
+    /** @param queueType the queue type */
+    public void setQueueType(BrokerSettings.QueueType queueType) {
+      this.queueType = queueType;
+    }
+
+    /** @return the node order */
+    public BrokerSettings.NodeOrder getNodeOrder() {
+      return nodeOrder;
+    }
+
+    /** @param nodeOrder the node order */
+    public void setNodeOrder(BrokerSettings.NodeOrder nodeOrder) {
+      this.nodeOrder = nodeOrder;
+    }
+
+    /**
+     * The broker settings these properties give, with {@code uri} resolved.
+     *
+     * @param uri the broker URI (from these properties or spring.rabbitmq.*)
+     * @return the settings
+     */
+    public BrokerSettings toSettings(String uri) {
+      return BrokerSettings.builder().uri(uri).heartbeat(heartbeat).connectTimeout(connectTimeout)
+          .maxMessageSize((int) maxMessageSize.toBytes()).queueType(queueType).nodeOrder(nodeOrder).build();
+    }
 
     /** @return the URI, or null */
     public String getUri() {

@@ -7,7 +7,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
 import io.github.nameko4j.events.Event;
-import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.RpcContext;
 import io.github.nameko4j.rpc.internal.BrokerUri;
 import io.github.nameko4j.rpc.internal.ConnectionKeeper;
@@ -15,6 +15,7 @@ import io.github.nameko4j.rpc.internal.HeaderFrames;
 import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Ids;
 import io.github.nameko4j.rpc.internal.Instrumentation;
+import io.github.nameko4j.rpc.internal.Queues;
 import io.github.nameko4j.rpc.internal.Brokers;
 import io.github.nameko4j.rpc.internal.Workers;
 import java.io.IOException;
@@ -25,6 +26,7 @@ import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,19 +46,21 @@ public final class SubscriberCore implements AutoCloseable {
   private final ThreadPoolExecutor workers;
   private final ConnectionKeeper keeper;
   private final Instrumentation instrumentation;
+  private final BrokerSettings.QueueType queueType;
   private final List<String> queues = new ArrayList<>(); // of the current connection
   private final List<String> consumerTags = new ArrayList<>(); // guarded by queues
   private volatile Channel channel;
   private volatile boolean stopping;
 
-  public SubscriberCore(String uri, String service, List<Subscription> subscriptions, int maxWorkers, Duration connectTimeout,
-      Duration heartbeat, Instrumentation instrumentation) {
+  public SubscriberCore(BrokerSettings settings, String service, List<Subscription> subscriptions, int maxWorkers,
+      Instrumentation instrumentation) {
+    this.queueType = settings.queueType();
     this.service = service;
     this.instrumentation = instrumentation;
     this.subscriptions = List.copyOf(subscriptions);
     this.maxWorkers = maxWorkers;
     this.workers = Workers.pool("nameko4j-" + service + "-events", maxWorkers);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, NamekoRpcClient.DEFAULT_MAX_MESSAGE_SIZE, "nameko4j-events-" + service,
+    this.keeper = new ConnectionKeeper(settings, "nameko4j-events-" + service,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -78,19 +82,29 @@ public final class SubscriberCore implements AutoCloseable {
   }
 
   private void consume(Connection connection) throws IOException {
-    Channel ch = connection.createChannel();
-    ch.basicQos(maxWorkers, false);
+    // Declared on a channel of their own: a queue that exists with other arguments closes the
+    // channel that declared it, and the consumers must not be on that one.
+    Channel declaring = connection.createChannel();
     List<String> declared = new ArrayList<>();
-    List<String> tags = new ArrayList<>();
     boolean expiringQueues = !Brokers.isQpid(connection.getServerProperties());
     for (Subscription s : subscriptions) {
       // As nameko's handlers do: the source's exchange exists before anyone dispatches to it.
-      ch.exchangeDeclare(s.exchange(), "topic", true, false, null);
+      declaring.exchangeDeclare(s.exchange(), "topic", true, false, null);
       Subscription.QueueSpec q = s.queue(expiringQueues);
-      ch.queueDeclare(q.name(), q.durable(), q.exclusive(), q.autoDelete(), q.arguments());
-      ch.queueBind(q.name(), s.exchange(), s.eventType);
-      tags.add(ch.basicConsume(q.name(), false, new Deliveries(ch, connection, s)));
+      if (q.durable() && !q.exclusive() && !q.autoDelete() && q.arguments() == null) {
+        declaring = Queues.declare(connection, declaring, q.name(), true, queueType, s.toString()); // may be a quorum queue
+      } else {
+        declaring.queueDeclare(q.name(), q.durable(), q.exclusive(), q.autoDelete(), q.arguments());
+      }
+      declaring.queueBind(q.name(), s.exchange(), s.eventType);
       declared.add(q.name());
+    }
+    closeQuietly(declaring);
+    Channel ch = connection.createChannel();
+    ch.basicQos(maxWorkers, false);
+    List<String> tags = new ArrayList<>();
+    for (int i = 0; i < subscriptions.size(); i++) {
+      tags.add(ch.basicConsume(declared.get(i), false, new Deliveries(ch, connection, subscriptions.get(i))));
     }
     synchronized (queues) {
       queues.clear();
@@ -99,6 +113,14 @@ public final class SubscriberCore implements AutoCloseable {
       consumerTags.addAll(tags);
     }
     channel = ch;
+  }
+
+  private static void closeQuietly(Channel ch) {
+    try {
+      ch.close();
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      // only used to declare
+    }
   }
 
   /** The queues consumed on the current connection, e.g. for tests and tools. */

@@ -3,6 +3,7 @@ package io.github.nameko4j.rpc.internal;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.NamekoException;
 import io.github.nameko4j.rpc.RpcContext;
@@ -50,12 +51,11 @@ public final class ClientCore implements AutoCloseable {
   private volatile ReplyQueue replies; // of the current connection; null while reconnecting
   private volatile boolean closed;
 
-  public ClientCore(String uri, String callerName, Map<String, Object> contextData, Duration connectTimeout,
-      Duration heartbeat, int maxMessageSize, Instrumentation instrumentation) {
+  public ClientCore(BrokerSettings settings, String callerName, Instrumentation instrumentation) {
     this.callerName = callerName;
     this.instrumentation = instrumentation;
-    this.contextData = Map.copyOf(contextData);
-    this.maxMessageSize = maxMessageSize;
+    this.contextData = settings.contextData();
+    this.maxMessageSize = settings.maxMessageSize();
     ScheduledThreadPoolExecutor timeouts = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "nameko4j-client-timeouts-" + callerName);
       t.setDaemon(true);
@@ -64,7 +64,7 @@ public final class ClientCore implements AutoCloseable {
     // Most timeouts are cancelled by their reply: drop them at once rather than hold them for 30 s.
     timeouts.setRemoveOnCancelPolicy(true);
     this.timer = timeouts;
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, maxMessageSize, "nameko4j-client-" + callerName,
+    this.keeper = new ConnectionKeeper(settings, "nameko4j-client-" + callerName,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {

@@ -1,11 +1,13 @@
 package io.github.nameko4j.rpc.internal;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.MalformedFrameException;
 import com.rabbitmq.client.PossibleAuthenticationFailureException;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.TransportException;
 import java.io.IOException;
 import com.rabbitmq.client.SocketConfigurators;
@@ -16,6 +18,8 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
@@ -60,6 +64,7 @@ public final class ConnectionKeeper implements AutoCloseable {
   }
 
   private final BrokerUri broker;
+  private final boolean shuffled;
   private final ConnectionFactory factory;
   private final String connectionName;
   private final Session session;
@@ -82,12 +87,12 @@ public final class ConnectionKeeper implements AutoCloseable {
    * @param maxMessageSize the largest message body this connection takes in; a bigger one reaches
    *     its consumer empty and marked {@link HeaderFrames#UNREADABLE}
    */
-  public ConnectionKeeper(BrokerUri broker, Duration connectTimeout, Duration heartbeat, int maxMessageSize, String connectionName,
-      Session session) {
-    this.broker = broker;
+  public ConnectionKeeper(BrokerSettings settings, String connectionName, Session session) {
+    this.broker = BrokerUri.parse(settings.uri());
+    this.shuffled = settings.nodeOrder() == BrokerSettings.NodeOrder.SHUFFLED;
     this.connectionName = connectionName;
     this.session = session;
-    this.factory = factory(broker, connectTimeout, heartbeat, maxMessageSize);
+    this.factory = factory(broker, settings.connectTimeout(), settings.heartbeat(), settings.maxMessageSize());
     this.thread = new ScheduledThreadPoolExecutor(1, r -> {
       Thread t = new Thread(r, "nameko4j-connect-" + connectionName);
       t.setDaemon(true);
@@ -235,7 +240,7 @@ public final class ConnectionKeeper implements AutoCloseable {
   private void connectOnce() throws IOException, TimeoutException {
     Connection c;
     try {
-      c = factory.newConnection(broker.addresses(), connectionName);
+      c = factory.newConnection(addresses(), connectionName);
     } finally {
       opening = null;
     }
@@ -266,6 +271,20 @@ public final class ConnectionKeeper implements AutoCloseable {
       throw new IOException("connection closed while it was being set up");
     }
     retryMillis = FIRST_RETRY_MILLIS;
+  }
+
+  /**
+   * The nodes in the order this connection tries them: shuffled (by default), so that the clients
+   * and services given one node list spread over the cluster instead of all taking the first.
+   */
+  private List<Address> addresses() {
+    List<Address> nodes = broker.addresses();
+    if (!shuffled || nodes.size() < 2) {
+      return nodes;
+    }
+    List<Address> order = new ArrayList<>(nodes);
+    Collections.shuffle(order);
+    return order;
   }
 
   private void onShutdown(Connection c, ShutdownSignalException cause) {

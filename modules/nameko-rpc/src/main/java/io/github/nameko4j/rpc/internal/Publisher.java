@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentNavigableMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -101,6 +102,7 @@ public final class Publisher implements AutoCloseable {
   private static final class Tracked {
     final Channel channel;
     final ConcurrentNavigableMap<Long, Sent> unconfirmed = new ConcurrentSkipListMap<>();
+    volatile boolean refused;
 
     Tracked(Channel channel) {
       this.channel = channel;
@@ -277,8 +279,12 @@ public final class Publisher implements AutoCloseable {
   /** The open channel, opened now if need be; null when there is no connection. Under the lock. */
   private Tracked channel() throws IOException {
     Tracked t = current;
-    if (t != null && t.channel.isOpen()) {
+    if (t != null && t.channel.isOpen() && !t.refused) {
       return t;
+    }
+    if (t != null && t.refused) {
+      LOG.info("{}: the broker refused a message on this channel; publishing on a new one", name);
+      closeQuietly(t.channel); // what still waits for a confirm there fails, as on any closed channel
     }
     Connection c = connection.get();
     if (c == null) {
@@ -305,12 +311,24 @@ public final class Publisher implements AutoCloseable {
           outstanding.decrementAndGet();
           o.refused();
         }
+        // A channel whose publishes the broker refuses is replaced before the next publish: a
+        // quorum queue whose leader moved to another node kept refusing, for as long as it lived,
+        // a channel opened while the old leader's node was down (RabbitMQ 3.10).
+        fresh.refused = true;
       }
     });
     ch.addReturnListener(r -> returns.returned(r.getRoutingKey(), r.getProperties()));
     ch.addShutdownListener(cause -> onChannelClosed(fresh, cause));
     current = fresh;
     return fresh;
+  }
+
+  private static void closeQuietly(Channel channel) {
+    try {
+      channel.close();
+    } catch (IOException | TimeoutException | RuntimeException e) {
+      // closing a channel we no longer use
+    }
   }
 
   /** Fails what waited for a confirm on a closed channel; the next publish opens a new one. */

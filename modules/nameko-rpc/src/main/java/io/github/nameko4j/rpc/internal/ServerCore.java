@@ -6,6 +6,7 @@ import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.IncorrectSignatureException;
 import io.github.nameko4j.rpc.MalformedRequestException;
@@ -40,6 +41,7 @@ public final class ServerCore implements AutoCloseable {
   private final ServiceMethods methods;
   private final int maxWorkers;
   private final int maxMessageSize;
+  private final BrokerSettings.QueueType queueType;
   private final ThreadPoolExecutor workers;
   private final ConnectionKeeper keeper;
   private final Publisher publisher;
@@ -49,15 +51,15 @@ public final class ServerCore implements AutoCloseable {
   private volatile boolean stopping;
   private volatile boolean stopped;
 
-  public ServerCore(String uri, String service, Object handler, int maxWorkers, Duration connectTimeout,
-      Duration heartbeat, int maxMessageSize, Instrumentation instrumentation) {
+  public ServerCore(BrokerSettings settings, String service, Object handler, int maxWorkers, Instrumentation instrumentation) {
     this.service = service;
     this.instrumentation = instrumentation;
     this.methods = new ServiceMethods(handler);
     this.maxWorkers = maxWorkers;
-    this.maxMessageSize = maxMessageSize;
+    this.maxMessageSize = settings.maxMessageSize();
+    this.queueType = settings.queueType();
     this.workers = Workers.pool("nameko4j-" + service + "-worker", maxWorkers);
-    this.keeper = new ConnectionKeeper(BrokerUri.parse(uri), connectTimeout, heartbeat, maxMessageSize, "nameko4j-service-" + service,
+    this.keeper = new ConnectionKeeper(settings, "nameko4j-service-" + service,
         new ConnectionKeeper.Session() {
           @Override
           public void open(Connection connection) throws IOException {
@@ -91,7 +93,7 @@ public final class ServerCore implements AutoCloseable {
     Channel channel = connection.createChannel();
     channel.exchangeDeclare(ClientCore.EXCHANGE, "topic", true, false, null);
     String queue = "rpc-" + service;
-    channel.queueDeclare(queue, true, false, false, null);
+    channel = Queues.declare(connection, channel, queue, true, queueType, "service " + service);
     channel.queueBind(queue, ClientCore.EXCHANGE, service + ".*");
     channel.basicQos(maxWorkers, false);
     consumeChannel = channel;

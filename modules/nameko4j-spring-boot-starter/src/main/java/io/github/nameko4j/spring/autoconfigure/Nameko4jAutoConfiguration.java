@@ -89,11 +89,8 @@ public class Nameko4jAutoConfiguration {
   public NamekoRpcClient nameko4jRpcClient(Nameko4jProperties properties, Environment env, BeanFactory beans) {
     Nameko4jProperties.Client c = properties.getClient();
     NamekoRpcClient.Builder b = NamekoRpcClient.builder()
-        .uri(amqpUri(properties, env))
-        .callTimeout(c.getCallTimeout())
-        .heartbeat(properties.getAmqp().getHeartbeat())
-        .connectTimeout(properties.getAmqp().getConnectTimeout())
-        .maxMessageSize((int) properties.getAmqp().getMaxMessageSize().toBytes());
+        .broker(properties.getAmqp().toSettings(amqpUri(properties, env)))
+        .callTimeout(c.getCallTimeout());
     String caller = c.getCallerName() != null ? c.getCallerName() : env.getProperty("spring.application.name");
     if (caller != null && !caller.isBlank()) {
       b.callerName(caller);

@@ -63,12 +63,9 @@ public class NamekoServiceHost implements SmartLifecycle, ApplicationListener<Ap
         }
         String name = environment.resolveRequiredPlaceholders(annotation.value());
         NamekoRpcServer.Builder server = NamekoRpcServer.builder()
-            .uri(amqpUri)
+            .broker(properties.getAmqp().toSettings(amqpUri))
             .service(name, bean)
-            .maxWorkers(maxWorkers(name, annotation))
-            .heartbeat(properties.getAmqp().getHeartbeat())
-            .connectTimeout(properties.getAmqp().getConnectTimeout())
-            .maxMessageSize((int) properties.getAmqp().getMaxMessageSize().toBytes());
+            .maxWorkers(maxWorkers(name, annotation));
         Observations.apply(context, server);
         servers.add(server.start());
       }
