@@ -1,30 +1,30 @@
-package io.github.nameko4j.benchmarks;
+package io.github.nameko4j.testsupport;
 
 import java.util.Arrays;
 
-/** Latency samples in nanoseconds. */
-final class Stats {
+/** Latency samples in nanoseconds, for figures put beside a baseline measured the same way. Thread-safe. */
+public final class Latencies {
   private final long[] samples;
   private int n;
 
-  Stats(int capacity) {
+  public Latencies(int capacity) {
     samples = new long[capacity];
   }
 
-  synchronized void add(long nanos) {
+  public synchronized void add(long nanos) {
     if (n < samples.length) {
       samples[n++] = nanos;
     }
   }
 
-  synchronized double percentileMillis(double p) {
+  public synchronized double percentileMillis(double p) {
     long[] sorted = Arrays.copyOf(samples, n);
     Arrays.sort(sorted);
     int index = (int) Math.min(n - 1, Math.max(0, Math.ceil(p / 100.0 * n) - 1));
     return sorted[index] / 1e6;
   }
 
-  synchronized double meanMicros() {
+  public synchronized double meanMicros() {
     long sum = 0;
     for (int i = 0; i < n; i++) {
       sum += samples[i];
@@ -32,7 +32,7 @@ final class Stats {
     return n == 0 ? 0 : sum / 1e3 / n;
   }
 
-  synchronized double maxMillis() {
+  public synchronized double maxMillis() {
     long max = 0;
     for (int i = 0; i < n; i++) {
       max = Math.max(max, samples[i]);
@@ -40,7 +40,7 @@ final class Stats {
     return max / 1e6;
   }
 
-  synchronized int count() {
+  public synchronized int count() {
     return n;
   }
 }
