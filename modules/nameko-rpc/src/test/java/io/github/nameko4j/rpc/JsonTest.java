@@ -3,6 +3,7 @@ package io.github.nameko4j.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.nameko4j.rpc.internal.Json;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -15,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -82,6 +84,55 @@ class JsonTest {
       assertThat(encode(List.of(longOne))).isEqualTo("[\"" + inner.repeat(2_000 / piece.length() + 1) + "\"]");
       assertThat(decode(encode(Map.of("result", longOne)))).isEqualTo(Map.of("result", longOne));
     }
+  }
+
+  @Test
+  void largeBodiesDecodeExactlyAsJacksonDecodesThemWhateverTheirStrings() throws Exception {
+    // Bodies from 8 KB read long clean-ASCII strings straight from their bytes; every string
+    // around an escape, a non-ASCII character or a control character, at each position within
+    // an eight-byte word, must come out as Jackson's own parser reads it.
+    ObjectMapper reference = new ObjectMapper();
+    Random random = new Random(20261203);
+    String[] rare = {"\"", "\\", "\t", "\u0000", "\u001f", "\u007f", "é", "✓", "😀", "/", "?", " "};
+    for (int doc = 0; doc < 300; doc++) {
+      List<Object> values = new ArrayList<>();
+      Map<String, Object> nested = new LinkedHashMap<>();
+      int total = 0;
+      while (total < 9 * 1024) {
+        int length = random.nextInt(4) == 0 ? random.nextInt(20) : 500 + random.nextInt(3_000);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < length; i++) {
+          b.append(random.nextInt(400) == 0 ? rare[random.nextInt(rare.length)] : (char) ('a' + random.nextInt(26)));
+        }
+        String s = b.toString();
+        values.add(s);
+        nested.put("k" + values.size(), List.of(s, Map.of("deeper", s)));
+        total += length;
+      }
+      values.add(nested);
+      for (byte[] body : List.of(reference.writeValueAsBytes(values), Json.encode(values))) {
+        assertThat(body.length).isGreaterThan(8 * 1024);
+        assertThat(Json.decode(body, StandardCharsets.UTF_8)).isEqualTo(reference.readValue(body, Object.class));
+      }
+    }
+  }
+
+  @Test
+  void aLongStringEndingTheBodyOrLeftOpenIsReadAsJacksonReadsIt() {
+    String clean = "x".repeat(10_000);
+    assertThat(Json.decode(("\"" + clean + "\"").getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)).isEqualTo(clean);
+    for (int cut = 0; cut < 9; cut++) { // no closing quote, the body ends at each position of a word
+      byte[] open = ("[\"" + clean.substring(cut)).getBytes(StandardCharsets.UTF_8);
+      assertThatThrownBy(() -> Json.decode(open, StandardCharsets.UTF_8)).isInstanceOf(CodecException.class)
+          .hasMessageContaining("invalid JSON");
+    }
+  }
+
+  @Test
+  void largeUtf16BodiesAreStillDetectedAndRead() {
+    String clean = "y".repeat(10_000);
+    byte[] utf16 = ("{\"result\": \"" + clean + "\"}").getBytes(StandardCharsets.UTF_16BE);
+    assertThat(Json.decode(utf16, StandardCharsets.UTF_8)).isEqualTo(Map.of("result", clean));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.github.nameko4j.rpc.internal;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -35,6 +36,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.UUID;
 
 /**
@@ -67,6 +69,7 @@ public final class Json {
   public static final int MAX_STRING_LENGTH = 512 * 1024 * 1024;
 
   private static final ObjectMapper MAPPER = newMapper();
+  private static final Pattern JACKSON_LOCATION = Pattern.compile("\\[Source: [^\\]]*?; line: (\\d+), column: (\\d+)\\]");
 
   private Json() {}
 
@@ -90,19 +93,20 @@ public final class Json {
     // Bounds on numbers whatever form they come in (a plain string included), before any method sees them.
     time.addDeserializer(BigDecimal.class, new BoundedNumbers.Decimals());
     time.addDeserializer(BigInteger.class, new BoundedNumbers.Integers());
-    JsonFactory factory = JsonFactory.builder()
-        .streamReadConstraints(StreamReadConstraints.builder()
+    JsonFactoryBuilder settings = new JsonFactoryBuilder();
+    settings.streamReadConstraints(StreamReadConstraints.builder()
             .maxNumberLength(MAX_NUMBER_DIGITS)
             .maxStringLength(MAX_STRING_LENGTH)
             .maxNestingDepth(MAX_DEPTH + 10)
-            .build())
-        .build();
+            .build());
+    JsonFactory factory = new LongStringsJsonFactory(settings);
     ObjectMapper mapper =
         JsonMapper.builder(factory)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
             .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // as Python's json.loads: "[1] x" is not JSON
             .addModule(time)
             .build();
     mapper.getSerializerProvider().setNullKeySerializer(new NullKeySerializer());
@@ -143,6 +147,19 @@ public final class Json {
     checkEncodable(value, 0);
     try {
       return MAPPER.writeValueAsBytes(value);
+    } catch (IOException | RuntimeException e) {
+      throw new CodecException("cannot encode " + describe(value) + " as JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Encodes a value for people to read: UTF-8, non-ASCII characters as themselves rather than
+   * escaped as kombu sends them (the command-line tool prints this).
+   */
+  public static byte[] encodeReadable(Object value) {
+    checkEncodable(value, 0);
+    try {
+      return MAPPER.writer().without(JsonWriteFeature.ESCAPE_NON_ASCII.mappedFeature()).writeValueAsBytes(value);
     } catch (IOException | RuntimeException e) {
       throw new CodecException("cannot encode " + describe(value) + " as JSON: " + e.getMessage(), e);
     }
@@ -204,6 +221,8 @@ public final class Json {
       String message = j.getOriginalMessage();
       int newline = message == null ? -1 : message.indexOf('\n');
       String first = newline < 0 ? String.valueOf(message) : message.substring(0, newline);
+      // Jackson points at an earlier place as "[Source: REDACTED (...); line: 1, column: 1]".
+      first = JACKSON_LOCATION.matcher(first).replaceAll("line $1, column $2");
       return at == null ? first : first + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
     return rootMessage(e);
