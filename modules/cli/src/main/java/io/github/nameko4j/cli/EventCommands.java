@@ -8,7 +8,6 @@ import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.TransportException;
 import io.github.nameko4j.rpc.internal.Json;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,8 +55,7 @@ final class EventCommands {
           if (count > 0 && printed.get() >= count) {
             return;
           }
-          out.println(line(event));
-          out.flush();
+          Main.printUtf8(out, line(event));
           if (printed.incrementAndGet() == count) {
             done.countDown();
           }
@@ -103,7 +101,7 @@ final class EventCommands {
   }
 
   /** {"source":..,"type":..,"payload":..,"context":{..},"call_id_stack":[..],"redelivered":..} */
-  static String line(Event event) {
+  static byte[] line(Event event) {
     Map<String, Object> line = new LinkedHashMap<>();
     line.put("source", event.source());
     line.put("type", event.type());
@@ -112,6 +110,6 @@ final class EventCommands {
     List<String> stack = event.context().callIdStack();
     line.put("call_id_stack", stack.subList(0, stack.size() - 1)); // as dispatched: without the listener's own id
     line.put("redelivered", event.redelivered());
-    return new String(Json.encode(line), StandardCharsets.US_ASCII);
+    return Json.encodeReadable(line);
   }
 }

@@ -77,7 +77,7 @@ public final class Main {
             String text = value(argv, ++i, "--timeout");
             double seconds = number("--timeout", text);
             if (!(seconds > 0) || seconds > 86_400) {
-              throw new IllegalArgumentException("--timeout must be a number of seconds between 0 and 86400, was '" + text + "'");
+              throw new IllegalArgumentException("--timeout must be more than 0 and at most 86400 seconds, was '" + text + "'");
             }
             timeout = Duration.ofNanos((long) (seconds * 1e9));
             timeoutGiven = true;
@@ -189,9 +189,16 @@ public final class Main {
     }
   }
 
-  /** A JSON array is the argument list; any other JSON value is the single argument. */
+  /**
+   * A JSON array is the argument list; a string, number, boolean or null is the single argument.
+   * An object is refused: it is as likely meant as keyword arguments as one argument.
+   */
   private static List<?> parseArgs(String json) {
     Object parsed = parseJson("ARGS_JSON", json);
+    if (parsed instanceof Map) {
+      throw new IllegalArgumentException("ARGS_JSON is a JSON object: give keyword arguments with --kwargs '" + json.trim()
+          + "', or wrap it in a list ('[" + json.trim() + "]') to send it as one positional argument");
+    }
     return parsed instanceof List ? (List<?>) parsed : Collections.singletonList(parsed);
   }
 
@@ -209,7 +216,7 @@ public final class Main {
     try (NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(timeout)
         .connectTimeout(Duration.ofSeconds(5)).build()) {
       Object result = client.call(service, method, args, kwargs);
-      out.println(new String(Json.encode(result), StandardCharsets.US_ASCII));
+      printUtf8(out, Json.encodeReadable(result));
       return OK;
     } catch (RemoteServiceException e) {
       err.println(e.excType() + ": " + e.value());
@@ -230,6 +237,13 @@ public final class Main {
       err.println(e.getClass().getSimpleName() + ": " + e.getMessage());
       return REMOTE_ERROR;
     }
+  }
+
+  /** One line of UTF-8, whatever the platform's default charset (Java 17 on a POSIX locale would print '?'). */
+  static void printUtf8(PrintStream out, byte[] utf8) {
+    out.write(utf8, 0, utf8.length);
+    out.write('\n');
+    out.flush();
   }
 
   private static int serveEcho(String amqp, int maxWorkers, PrintStream err) {

@@ -96,8 +96,8 @@ class CliIT {
     assertThat(r.out()).isEqualTo("3");
     Result kw = cli("call", "echo_java", "add", "--kwargs", "{\"a\": \"foo\", \"b\": \"bar\"}");
     assertThat(kw.out()).isEqualTo("\"foobar\"");
-    Result big = cli("call", "echo_java", "echo", "[{\"n\": 9223372036854775809, \"u\": \"h\\u00e9\"}]");
-    assertThat(big.out()).isEqualTo("{\"n\":9223372036854775809,\"u\":\"h\\u00E9\"}");
+    Result big = cli("call", "echo_java", "echo", "[{\"n\": 9223372036854775809, \"u\": \"h\\u00e9llo \\u2713\"}]");
+    assertThat(big.out()).as("printed as UTF-8 for people, not escaped as on the wire").isEqualTo("{\"n\":9223372036854775809,\"u\":\"héllo ✓\"}");
   }
 
   @Test
@@ -126,6 +126,11 @@ class CliIT {
     cases.put(List.of("call", "echo_java", "echo", "[1,"), "ARGS_JSON is not valid JSON: Unexpected end-of-input");
     cases.put(List.of("call", "echo_java", "echo", "--timeout", "abc"), "--timeout must be a number, was 'abc'");
     cases.put(List.of("call", "echo_java", "echo", "--kwargs", "[1]"), "--kwargs must be a JSON object");
+    cases.put(List.of("call", "echo_java", "echo", "[1] x"), "ARGS_JSON is not valid JSON: Unexpected character ('x'");
+    cases.put(List.of("call", "echo_java", "echo", "[1]", "--kwargs", "{"), "--kwargs is not valid JSON: Unexpected end-of-input: "
+        + "expected close marker for Object (start marker at line 1, column 1)");
+    cases.put(List.of("call", "echo_java", "add", "{\"a\": 1}"), "ARGS_JSON is a JSON object: give keyword arguments with --kwargs");
+    cases.put(List.of("call", "echo_java", "echo", "[1]", "--timeout", "0"), "--timeout must be more than 0 and at most 86400 seconds, was '0'");
     cases.put(List.of("--bogus"), "unknown option --bogus");
     cases.put(List.of("call", "echo_java", "echo", "--amqp", "http://localhost:15672"), "unsupported scheme 'http'");
     cases.put(List.of("call", "echo_java", "echo", "--amqp", "amqp://guest:s3cr#t@localhost"), "must be percent-encoded");
