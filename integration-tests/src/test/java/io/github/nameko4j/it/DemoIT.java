@@ -41,13 +41,18 @@ class DemoIT {
     List<Demo.Row> slow = step(report, 2, "do_something");
     assertThat(slow).hasSize(2).allSatisfy(r -> {
       assertThat(r.source()).isEqualTo("cache");
-      assertThat(r.because()).contains("no answer within 500 ms"); // the failover timer, not the 2 s call timeout
-      assertThat(r.millis()).isLessThan(2000L);
+      assertThat(r.millis()).isLessThan(2000L); // the failover timer, not the 2 s call timeout
+      // One answered at once (the key had just failed over) says so rather than blame a timer it never waited for.
+      assertThat(r.because()).isIn("no answer within 500 ms", "too slow on an earlier call: answered at once, not asked again yet");
+      if (r.millis() < 500) {
+        assertThat(r.because()).isEqualTo("too slow on an earlier call: answered at once, not asked again yet");
+      }
     });
     // The first call on each replica waited for the service first. A second call on the same replica
     // (the broker does not always alternate) joins the call still in flight, which already failed
     // over: it may answer at once.
-    assertThat(firstPerReplica(slow).values()).allSatisfy(r -> assertThat(r.millis()).isGreaterThanOrEqualTo(450L));
+    assertThat(firstPerReplica(slow).values()).allSatisfy(r -> assertThat(r.millis()).isGreaterThanOrEqualTo(450L))
+        .allSatisfy(r -> assertThat(r.because()).isEqualTo("no answer within 500 ms"));
     assertThat(step(report, 2, "lookup")).allMatch(r -> r.source().equals("cache"));
     // stopped service: cached arguments still answered, a new one fails after the call timeout
     List<Demo.Row> stopped = step(report, 3, "do_something");
@@ -99,7 +104,7 @@ class DemoIT {
     String text = Files.readString(out);
     assertThat(p.exitValue()).as(text).isZero();
     assertThat(text).contains("embedded AMQP broker", "replica A", "replica B", "cache", "[no answer within 500 ms]")
-        .doesNotContain("Exception in thread", "\tat ");
+        .doesNotContain("Exception in thread", "\tat ", " WARN ");
   }
 
   @Test

@@ -74,6 +74,8 @@ class CachedRpcProxyIT extends WithBackend {
     CachedReply slow = proxy.callDetailedAsync("echo", List.of("d"), Map.of()).get();
     assertThat(slow.source()).isEqualTo(CachedReply.Source.CACHE);
     assertThat(slow.fallbackCause()).containsInstanceOf(TimeoutException.class);
+    assertThat(slow.fallbackCause().orElseThrow()).as("worded by the call, not by Resilience4j's timer")
+        .hasMessage("no reply from " + backend.name + ".echo within 200 ms");
     // While that RPC is in flight, callers of the key share it; once it ends, the next one calls anew.
     await().atMost(Duration.ofSeconds(10)).until(() -> client.inFlight() == 0);
     backend.delayMillis = 0;

@@ -160,7 +160,7 @@ public final class Demo {
 
         out.println();
         out.println("3. other_service stops (its queue stays, with nobody consuming it)");
-        other.stop(Duration.ofMillis(200));
+        other.stop(Duration.ofSeconds(5)); // lets the calls it is answering finish, rather than leave them for redelivery
         call(driver, 3, "do_something", "hi");
         call(driver, 3, "do_something", "hi");
         call(driver, 3, "do_something", "never-asked");

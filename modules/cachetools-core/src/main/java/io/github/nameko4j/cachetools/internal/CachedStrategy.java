@@ -116,8 +116,10 @@ final class CachedStrategy {
     Duration failover = r.policy().failoverTimeout();
     if (!failover.isZero()) {
       limiter(failover).executeCompletionStage(scheduler, call::copy).whenComplete((v, error) -> {
-        Throwable timeout = error == null ? null : Futures.cause(error);
-        if (timeout instanceof TimeoutException) {
+        if (error != null && Futures.cause(error) instanceof TimeoutException) {
+          // Worded by the call, not by the timer (Resilience4j names its TimeLimiter).
+          TimeoutException timeout = new TimeoutException("no reply from " + service + "." + r.method() + " within "
+              + failover.toMillis() + " ms");
           // Nothing cached: keep waiting for the service, like a plain call.
           cached.get().whenComplete((hit, e) -> {
             if (hit != null && result.complete(CachedReply.of(hit.value(), CachedReply.Source.CACHE, timeout))) {
