@@ -45,6 +45,16 @@ import java.util.zip.CRC32;
  * use different keys instead of misreading each other.
  */
 public final class KryoValueCodec implements ValueCodec {
+  static {
+    // On Java 24 and later the JVM prints a warning the first time anything calls the
+    // sun.misc.Unsafe memory methods, which Kryo's unsafe utilities do as soon as Kryo's Util
+    // class loads. This codec uses none of Kryo's unsafe streams, and its fields are read by
+    // reflection as well, so Kryo's unsafe support is turned off unless the application chose.
+    if (Runtime.version().feature() >= 24 && System.getProperty("kryo.unsafe") == null) {
+      System.setProperty("kryo.unsafe", "false");
+    }
+  }
+
   /** Default limit on one encoded value. */
   public static final int DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 
