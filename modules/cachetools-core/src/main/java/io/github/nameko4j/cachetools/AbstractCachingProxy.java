@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import io.github.nameko4j.cachetools.internal.CachingInvoker;
 import io.github.nameko4j.rpc.internal.Futures;
 import io.github.nameko4j.rpc.internal.Json;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -70,6 +71,16 @@ abstract class AbstractCachingProxy implements CachingProxy {
   @Override
   public boolean invalidatesEveryReplica() {
     return control.invalidatesEveryReplica();
+  }
+
+  /**
+   * Refuses calls from now on (they throw {@link IllegalStateException}) and waits, at most one
+   * second, for the cache writes this proxy already sent. Closes neither the client nor the store,
+   * which may serve other proxies: close proxies first, then the store, then the client.
+   */
+  @Override
+  public void close() {
+    invoker.close(Duration.ofSeconds(1));
   }
 
   @Override

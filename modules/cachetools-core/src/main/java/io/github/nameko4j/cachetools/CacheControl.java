@@ -20,22 +20,25 @@ public interface CacheControl {
   /**
    * Invalidates the cached reply of {@code method(*args, **kwargs)}.
    *
-   * @return a future completing once done (never exceptionally: the entry is also deleted when
-   *     the store can, and a store that fails is logged)
+   * @return a future completing once done; failing (a {@link CacheStoreException}) if the store
+   *     could not record it. The entry itself is also deleted when the store can; a failed delete
+   *     only leaves it to expire, unused, and is logged.
    */
   CompletableFuture<Void> invalidate(String method, List<?> args, Map<String, ?> kwargs);
 
   /**
    * Invalidates every cached reply of {@code method}.
    *
-   * @return a future completing once done; failing if the store could not record it
+   * @return a future completing once done; failing (a {@link CacheStoreException}) if the store
+   *     could not record it
    */
   CompletableFuture<Void> invalidateMethod(String method);
 
   /**
    * Invalidates every cached reply of this proxy's service.
    *
-   * @return a future completing once done; failing if the store could not record it
+   * @return a future completing once done; failing (a {@link CacheStoreException}) if the store
+   *     could not record it
    */
   CompletableFuture<Void> invalidateAll();
 
@@ -44,7 +47,8 @@ public interface CacheControl {
    * method and any service cached in the same store (namespace).
    *
    * @param tag e.g. {@code product:42}
-   * @return a future completing once done; failing if the store could not record it
+   * @return a future completing once done; failing (a {@link CacheStoreException}) if the store
+   *     could not record it
    */
   CompletableFuture<Void> invalidateTag(String tag);
 

@@ -18,7 +18,7 @@ import java.util.concurrent.CompletableFuture;
  * <p>Implementations are thread-safe. Every call gets a future of its own: cancelling it or
  * timing it out never reaches other callers of the same key or the call underneath.
  */
-public interface CachingProxy extends CacheControl {
+public interface CachingProxy extends CacheControl, AutoCloseable {
 
   /**
    * The service this proxy calls.
@@ -80,4 +80,11 @@ public interface CachingProxy extends CacheControl {
    * @return the detailed reply's future
    */
   CompletableFuture<CachedReply> callDetailedAsync(String method, List<?> args, Map<String, ?> kwargs);
+
+  /**
+   * Refuses calls from now on and waits briefly for the cache writes already sent. Closes neither
+   * the client nor the store: close proxies first, then the store, then the client.
+   */
+  @Override
+  void close();
 }

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import io.github.nameko4j.cachetools.internal.Closed;
 import io.github.nameko4j.cachetools.internal.LocalScopeStamps;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,6 +26,8 @@ public final class InMemoryCacheStore implements CacheStore {
   private final Clock clock;
   private final ConcurrentHashMap<String, Lease> leases = new ConcurrentHashMap<>();
   private final LocalScopeStamps stamps = new LocalScopeStamps();
+  private static final String NAME = "InMemoryCacheStore";
+  private volatile boolean closed;
 
   private static final class Stored {
     final byte[] value;
@@ -81,12 +84,18 @@ public final class InMemoryCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<byte[]> get(String key) {
+    if (closed) {
+      return Closed.future(NAME, "get");
+    }
     Stored stored = cache.getIfPresent(key);
     return CompletableFuture.completedFuture(stored == null ? null : stored.value);
   }
 
   @Override
   public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+    if (closed) {
+      return Closed.future(NAME, "put");
+    }
     long nanos = ttl == null ? Long.MAX_VALUE : saturatedNanos(ttl);
     cache.put(key, new Stored(value, nanos));
     return DONE;
@@ -94,12 +103,18 @@ public final class InMemoryCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Void> delete(String key) {
+    if (closed) {
+      return Closed.future(NAME, "delete");
+    }
     cache.invalidate(key);
     return DONE;
   }
 
   @Override
   public CompletableFuture<Boolean> tryLease(String key, String owner, Duration ttl) {
+    if (closed) {
+      return Closed.future(NAME, "tryLease");
+    }
     long now = clock.millis();
     long until = now + ttl.toMillis();
     boolean[] granted = {false};
@@ -115,6 +130,9 @@ public final class InMemoryCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Void> releaseLease(String key, String owner) {
+    if (closed) {
+      return Closed.future(NAME, "releaseLease");
+    }
     leases.computeIfPresent(key, (k, current) -> current.owner.equals(owner) ? null : current);
     return DONE;
   }
@@ -131,6 +149,9 @@ public final class InMemoryCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Long> deleteByPrefix(String prefix) {
+    if (closed) {
+      return Closed.future(NAME, "deleteByPrefix");
+    }
     long removed = 0;
     for (String key : cache.asMap().keySet()) {
       if (key.startsWith(prefix) && cache.asMap().remove(key) != null) {
@@ -149,6 +170,18 @@ public final class InMemoryCacheStore implements CacheStore {
   @Override
   public boolean completesInline() {
     return true;
+  }
+
+  /**
+   * Drops every entry; from then on every operation fails with a {@link CacheStoreException} of
+   * reason {@code CLOSED} (the proxies then ask the service). Idempotent.
+   */
+  @Override
+  public void close() {
+    closed = true;
+    stamps.close(NAME);
+    cache.invalidateAll();
+    leases.clear();
   }
 
   /** Removes every entry. */

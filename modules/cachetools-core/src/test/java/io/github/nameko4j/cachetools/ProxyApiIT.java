@@ -11,6 +11,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The API as code uses it: one type for both proxies, provenance on typed proxies, no silent no-ops. */
@@ -23,6 +25,46 @@ class ProxyApiIT extends WithBackend {
     CompletableFuture<CachedReply> echo(String x);
 
     Object other(String x);
+  }
+
+  /** An in-process store whose writes the test completes late. */
+  private static final class SlowWrites implements CacheStore {
+    final InMemoryCacheStore inner = InMemoryCacheStore.create();
+    final AtomicInteger written = new AtomicInteger();
+
+    @Override
+    public CompletableFuture<byte[]> get(String key) {
+      return inner.get(key);
+    }
+
+    @Override
+    public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+      return CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(300, TimeUnit.MILLISECONDS))
+          .thenCompose(v -> inner.put(key, value, ttl)).thenRun(written::incrementAndGet);
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(String key) {
+      return inner.delete(key);
+    }
+  }
+
+  @Test
+  void aClosedProxyRefusesCallsNamingItselfAfterItsCacheWritesFinish() {
+    SlowWrites store = new SlowWrites();
+    try (CachedRpcProxy cached = CachedRpcProxy.builder(client).service(backend.name).store(store).build();
+        CacheFirstRpcProxy cacheFirst = CacheFirstRpcProxy.builder(client).service(backend.name).store(store).build()) {
+      assertThat(cached.call("echo", "a")).isEqualTo("a");
+      assertThat(cacheFirst.call("echo", "b")).isEqualTo("b");
+      assertThat(store.written).as("the writes are still on their way").hasValue(0);
+      cached.close();
+      cacheFirst.close();
+      assertThat(store.written).as("close() waited for the writes the proxies had sent").hasValue(2);
+      assertThatThrownBy(() -> cached.call("echo", "a")).isInstanceOf(IllegalStateException.class)
+          .hasMessage("CachedRpcProxy of " + backend.name + " is closed");
+      assertThatThrownBy(() -> cacheFirst.callAsync("echo", List.of("b"), Map.of())).isInstanceOf(IllegalStateException.class)
+          .hasMessage("CacheFirstRpcProxy of " + backend.name + " is closed");
+    }
   }
 
   @Test

@@ -48,6 +48,7 @@ public final class CachingInvoker {
   private final CacheInstrumentation instrumentation;
   private final KeyMemo memo = new KeyMemo(10_000);
   private final Executor executor;
+  private volatile boolean closed;
 
   public CachingInvoker(Settings s) {
     this.mode = s.mode();
@@ -69,6 +70,15 @@ public final class CachingInvoker {
     this.cacheFirst = mode == Mode.CACHE_FIRST
         ? new CacheFirstStrategy(service, rpc, store, s.executor(), s.scheduler(), events, s.clock(), s.leaseTtl(), s.leaseWait())
         : null;
+  }
+
+  /**
+   * Refuses calls from now on and waits, at most {@code wait}, for the cache writes already sent;
+   * the client and the store are not ours to close. Idempotent.
+   */
+  public void close(Duration wait) {
+    closed = true;
+    store.awaitWrites(wait);
   }
 
   public String service() {
@@ -105,6 +115,9 @@ public final class CachingInvoker {
 
   /** As {@link #invoke}, saying where the reply came from. Each caller gets a future of its own. */
   public CompletableFuture<CachedReply> invokeDetailed(String method, List<?> args, Map<String, ?> kwargs) {
+    if (closed) {
+      throw new IllegalStateException((mode == Mode.CACHED ? "CachedRpcProxy" : "CacheFirstRpcProxy") + " of " + service + " is closed");
+    }
     Names.require("method", method);
     Objects.requireNonNull(args, "args must not be null (use List.of())");
     Objects.requireNonNull(kwargs, "kwargs must not be null (use Map.of())");

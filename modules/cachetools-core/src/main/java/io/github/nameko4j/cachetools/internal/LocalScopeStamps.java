@@ -23,6 +23,7 @@ public final class LocalScopeStamps implements ScopeStamps {
   private final AtomicLong floor = new AtomicLong();
   private final Cache<String, Long> stamps;
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
+  private volatile String closedStore;
 
   public LocalScopeStamps() {
     this.stamps = Caffeine.newBuilder()
@@ -49,6 +50,10 @@ public final class LocalScopeStamps implements ScopeStamps {
 
   @Override
   public CompletableFuture<Long> invalidate(String scope) {
+    String store = closedStore;
+    if (store != null) {
+      return Closed.future(store, "invalidate " + scope);
+    }
     long stamp = sequence.incrementAndGet();
     stamps.asMap().merge(scope, stamp, Math::max);
     for (Consumer<String> l : listeners) {
@@ -60,5 +65,10 @@ public final class LocalScopeStamps implements ScopeStamps {
   @Override
   public void addListener(Consumer<String> listener) {
     listeners.add(listener);
+  }
+
+  /** From now on invalidations fail as {@code store}'s operations do once it is closed. */
+  public void close(String store) {
+    closedStore = store;
   }
 }

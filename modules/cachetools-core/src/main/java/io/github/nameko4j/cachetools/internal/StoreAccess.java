@@ -8,15 +8,20 @@ import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.internal.Futures;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +82,8 @@ final class StoreAccess {
   // Replies being encoded and stored: a lookup, delete or invalidation of the key waits for them,
   // so a caller who got a reply finds it cached (and an invalidation is never undone by a late save).
   private final Map<String, CompletableFuture<Void>> saving = new ConcurrentHashMap<>();
+  /** Writes sent by {@link #save} (not through {@link #saveInBackground}), until settled; for close(). */
+  private final Set<CompletableFuture<Void>> writes = ConcurrentHashMap.newKeySet();
   private final RecentReplies recent;
   private final Freshness freshness;
 
@@ -300,7 +307,18 @@ final class StoreAccess {
    * failed, or took longer than the write timeout. Call it off I/O threads: encoding is work.
    */
   CompletableFuture<Void> save(CallRequest r, Object value, long seen) {
-    return save(r, value, seen, clock.millis());
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    writes.add(done);
+    try {
+      save(r, value, seen, clock.millis()).whenComplete((v, e) -> {
+        writes.remove(done);
+        done.complete(null);
+      });
+    } catch (RuntimeException | Error e) {
+      writes.remove(done);
+      throw e;
+    }
+    return done;
   }
 
   /**
@@ -403,16 +421,13 @@ final class StoreAccess {
   /**
    * Invalidates one entry: its key's stamp first (nothing fetched before now answers anyone after,
    * in this process or, with a shared store, any other), then the entry itself is deleted to free
-   * the store. Completes, never exceptionally, once done or given up.
+   * the store. An explicit request, as the others: it fails when the stamp could not be moved
+   * (the entry may still answer); once the stamp moved, a failed delete only leaves the entry to
+   * expire, and is logged.
    */
   CompletableFuture<Void> invalidateKey(String key) {
     recent.forget(key);
-    return freshness.invalidate(Freshness.keyScope(key)).handle((stamp, error) -> {
-      if (error != null) {
-        failed("invalidate", Futures.cause(error));
-      }
-      return null;
-    }).thenCompose(v -> deleteEntry(key));
+    return freshness.invalidate(Freshness.keyScope(key)).thenCompose(stamp -> deleteEntry(key));
   }
 
   /**
@@ -447,6 +462,20 @@ final class StoreAccess {
     } catch (RuntimeException e) {
       failed("delete", e);
       return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /** The writes sent and not yet settled, done or given up, at most {@code wait}; for a proxy's close(). */
+  void awaitWrites(Duration wait) {
+    List<CompletableFuture<Void>> all = new ArrayList<>(saving.values());
+    all.addAll(writes);
+    CompletableFuture<?>[] pending = all.toArray(new CompletableFuture<?>[0]);
+    try {
+      CompletableFuture.allOf(pending).get(wait.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // a write that failed was logged; one still pending is abandoned to the store
     }
   }
 

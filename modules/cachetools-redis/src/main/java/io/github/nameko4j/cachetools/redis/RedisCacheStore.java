@@ -2,6 +2,7 @@ package io.github.nameko4j.cachetools.redis;
 
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.ScopeStamps;
+import io.github.nameko4j.cachetools.internal.Closed;
 import io.github.nameko4j.cachetools.redis.internal.Announcements;
 import io.github.nameko4j.cachetools.redis.internal.GuardedCommands;
 import io.github.nameko4j.cachetools.redis.internal.Leases;
@@ -127,6 +128,9 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<byte[]> get(String key) {
+    if (closed) {
+      return Closed.future(description, "get"); // the near cache included
+    }
     byte[] k = key(key);
     if (near == null) {
       return commands.read("get", k, c -> c.get(k));
@@ -147,6 +151,9 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Void> put(String key, byte[] value, Duration ttl) {
+    if (closed) {
+      return Closed.future(description, "put");
+    }
     byte[] k = key(key);
     Duration expiry = ttl == null ? maxEntryLifetime : ttl;
     CompletableFuture<Void> written = commands.run("put", k, c -> c.set(k, value, SetArgs.Builder.px(Math.max(1, expiry.toMillis()))))
@@ -160,6 +167,9 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Void> delete(String key) {
+    if (closed) {
+      return Closed.future(description, "delete");
+    }
     byte[] k = key(key);
     CompletableFuture<Void> deleted = commands.run("delete", k, c -> c.del(k)).thenApply(n -> null);
     if (near == null) {
@@ -188,6 +198,9 @@ public final class RedisCacheStore implements CacheStore {
    */
   @Override
   public CompletableFuture<Long> deleteByPrefix(String prefix) {
+    if (closed) {
+      return Closed.future(description, "deleteByPrefix");
+    }
     RedisClusterAsyncCommands<byte[], byte[]> c = link.commands();
     if (c == null) {
       return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected (" + description + ")"));
@@ -220,11 +233,17 @@ public final class RedisCacheStore implements CacheStore {
 
   @Override
   public CompletableFuture<Boolean> tryLease(String key, String owner, Duration ttl) {
+    if (closed) {
+      return Closed.future(description, "tryLease");
+    }
     return leases.tryLease(key(key + ":lease"), owner, ttl);
   }
 
   @Override
   public CompletableFuture<Void> releaseLease(String key, String owner) {
+    if (closed) {
+      return Closed.future(description, "releaseLease");
+    }
     return leases.release(key(key + ":lease"), owner);
   }
 
@@ -329,11 +348,15 @@ public final class RedisCacheStore implements CacheStore {
 
   /**
    * The circuit breakers' state: OPEN if any node's circuit is open, else HALF_OPEN if any is
-   * probing, else CLOSED. {@link #state()} says how much of the cache that affects.
+   * probing, else CLOSED; OPEN once the store is closed. {@link #state()} says how much of the
+   * cache that affects.
    *
    * @return whether the store uses Redis, skips it (on some node), or is probing it
    */
   public CircuitState circuitState() {
+    if (closed) {
+      return CircuitState.OPEN; // nothing reaches Redis any more
+    }
     CircuitState worst = CircuitState.CLOSED;
     for (CircuitBreaker.State s : commands.states()) {
       if (s == CircuitBreaker.State.OPEN || s == CircuitBreaker.State.FORCED_OPEN) {

@@ -1,6 +1,7 @@
 package io.github.nameko4j.cachetools.redis.internal;
 
 import io.github.nameko4j.cachetools.CacheStoreException;
+import io.github.nameko4j.cachetools.internal.Closed;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.lettuce.core.RedisCommandExecutionException;
@@ -111,7 +112,7 @@ public final class GuardedCommands {
   private <T> CompletableFuture<T> run(String what, byte[] key, Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> command,
       boolean read) {
     if (closed) {
-      return CompletableFuture.failedFuture(new CacheStoreException(CacheStoreException.Reason.CLOSED, description + " is closed", null));
+      return Closed.future(description, "Redis " + what);
     }
     RedisClusterAsyncCommands<byte[], byte[]> c = link.commands();
     Node node = c == null ? null : node(key);
