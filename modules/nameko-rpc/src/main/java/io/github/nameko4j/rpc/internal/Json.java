@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.module.paramnames.ParameterNamesModule;
 import io.github.nameko4j.rpc.CodecException;
 import java.io.IOException;
 import java.lang.reflect.Type;
@@ -108,6 +110,10 @@ public final class Json {
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS) // as Python's json.loads: "[1] x" is not JSON
             .addModule(time)
+            .addModule(new Jdk8Module()) // Optional<T>: a JSON null is empty
+            // A class with one constructor taking its fields (compiled with -parameters) is built
+            // through it, as a record is: no default constructor or annotations needed.
+            .addModule(new ParameterNamesModule())
             .build();
     mapper.getSerializerProvider().setNullKeySerializer(new NullKeySerializer());
     return mapper;
