@@ -35,6 +35,19 @@ class BrokerUriTest {
   }
 
   @Test
+  void anAtSignInThePasswordIsNamedAsSuchNotAsAMissingHost() {
+    assertThatThrownBy(() -> BrokerUri.parse("amqp://guest:p@ss@broker.example:5672/"))
+        .hasMessage("invalid AMQP URI amqp://guest:***@broker.example:5672/: the user name or password holds an '@', "
+            + "which must be percent-encoded as %40");
+  }
+
+  @Test
+  void aPortBeyond65535IsRefused() {
+    assertThatThrownBy(() -> BrokerUri.parse("amqp://guest:guest@broker.example:99999"))
+        .hasMessageContaining("port 99999 is not between 1 and 65535");
+  }
+
+  @Test
   void aUriWithoutAHostIsRefusedAtBuildTime() {
     for (String uri : new String[] {"amqp://", "amqp:///vhost", "amqp://guest:guest@:5672/", "localhost:5672", "redis://localhost"}) {
       assertThatThrownBy(() -> BrokerUri.parse(uri)).as(uri).isInstanceOf(IllegalArgumentException.class)

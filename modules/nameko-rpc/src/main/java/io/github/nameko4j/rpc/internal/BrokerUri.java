@@ -119,7 +119,16 @@ public final class BrokerUri {
       throw new IllegalArgumentException("invalid AMQP URI " + shown + ": " + e.getReason() + ENCODE_HINT);
     }
     if (uri.getHost() == null || uri.getHost().isEmpty()) {
+      String authority = uri.getRawAuthority();
+      if (authority != null && authority.indexOf('@') != authority.lastIndexOf('@')) {
+        // java.net.URI finds no host when a password holds a raw '@': say what is really wrong.
+        throw new IllegalArgumentException("invalid AMQP URI " + shown + ": the user name or password holds an '@', "
+            + "which must be percent-encoded as %40");
+      }
       throw new IllegalArgumentException("invalid AMQP URI " + shown + ": it has no host" + ENCODE_HINT);
+    }
+    if (uri.getPort() > 65_535) {
+      throw new IllegalArgumentException("invalid AMQP URI " + shown + ": port " + uri.getPort() + " is not between 1 and 65535");
     }
     if (contains(uri.getRawPath(), '@') || contains(uri.getRawQuery(), '@')) {
       throw new IllegalArgumentException("invalid AMQP URI " + shown + ": '@' after the host" + ENCODE_HINT);

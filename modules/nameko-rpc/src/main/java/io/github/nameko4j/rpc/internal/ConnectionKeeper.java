@@ -88,6 +88,7 @@ public final class ConnectionKeeper implements AutoCloseable {
    *     its consumer empty and marked {@link HeaderFrames#UNREADABLE}
    */
   public ConnectionKeeper(BrokerSettings settings, String connectionName, Session session) {
+    ClientLibraries.requireAmqpClient();
     this.broker = BrokerUri.parse(settings.uri());
     this.shuffled = settings.nodeOrder() == BrokerSettings.NodeOrder.SHUFFLED;
     this.connectionName = connectionName;

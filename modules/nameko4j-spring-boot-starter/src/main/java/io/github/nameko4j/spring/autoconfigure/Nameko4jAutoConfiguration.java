@@ -1,10 +1,16 @@
 package io.github.nameko4j.spring.autoconfigure;
 
+import com.rabbitmq.client.impl.ClientVersion;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.InMemoryCacheStore;
 import io.github.nameko4j.cachetools.redis.RedisCacheStore;
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.NamekoRpcClient;
+import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.rpc.internal.ClientLibraries;
 import io.github.nameko4j.spring.Nameko4jProperties;
+import io.github.nameko4j.spring.NamekoConfigurationException;
+import java.util.List;
 import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -43,6 +49,27 @@ public class Nameko4jAutoConfiguration {
   }
 
   /**
+   * The broker settings every client and hosted service uses; a URI or setting the library
+   * refuses stops the application naming the property and where its value came from.
+   */
+  static BrokerSettings brokerSettings(Nameko4jProperties properties, Environment env) {
+    try {
+      ClientLibraries.requireAmqpClient();
+    } catch (IllegalStateException e) {
+      throw new NamekoConfigurationException("com.rabbitmq:amqp-client (the class path)", ClientVersion.VERSION, null, e.getMessage(),
+          "Import io.github.nameko4j:nameko4j-bom before org.springframework.boot:spring-boot-dependencies in "
+              + "<dependencyManagement> (the first import of an artifact wins), or set <rabbit-amqp-client.version>"
+              + ClientLibraries.MINIMUM_AMQP_CLIENT + "</rabbit-amqp-client.version> with Spring Boot's parent.", e);
+    }
+    String uri = amqpUri(properties, env);
+    SettingErrors.about(env, "nameko4j.amqp.uri", SettingErrors.SPRING_RABBITMQ,
+        "Correct the broker URI: amqp://user:password@host:5672/vhost, nodes of a cluster separated by ';', characters such as "
+            + "@ / ? # in the user name or password percent-encoded (@ as %40).", () -> BrokerUri.parse(uri));
+    return SettingErrors.about(env, "nameko4j.amqp", List.of(), "Correct the nameko4j.amqp.* setting named in the reason.",
+        () -> properties.getAmqp().toSettings(uri));
+  }
+
+  /**
    * The store: Redis when {@code nameko4j.cache.redis.uri} (or {@code spring.data.redis.*}) says
    * where, in process otherwise; see {@code nameko4j.cache.store}.
    *
@@ -60,18 +87,24 @@ public class Nameko4jAutoConfiguration {
       return InMemoryCacheStore.create();
     }
     if (uri == null) {
-      throw new IllegalStateException("nameko4j.cache.store=redis needs nameko4j.cache.redis.uri (or spring.data.redis.*)");
+      throw SettingErrors.error(env, "nameko4j.cache.store", "the Redis store needs to know where Redis is",
+          "Set nameko4j.cache.redis.uri (or spring.data.redis.*), or nameko4j.cache.store=auto to cache in process without it.", null);
     }
     String namespace = redis.getNamespace() != null ? redis.getNamespace() : env.getProperty("spring.application.name", "nameko4j");
-    RedisCacheStore.Builder b = RedisCacheStore.builder(namespace).uri(uri)
-        .commandTimeout(redis.getCommandTimeout())
-        .readBudget(redis.getReadBudget())
-        .maxReadBudget(redis.getMaxReadBudget())
-        .maxEntryLifetime(redis.getMaxEntryLifetime());
-    if (redis.getNearCacheMaxEntries() > 0) {
-      b.nearCache(redis.getNearCacheMaxEntries(), redis.getNearCacheMaxAge());
-    }
-    return b.build();
+    RedisCacheStore.Builder b = SettingErrors.about(env, "nameko4j.cache.redis.uri", SettingErrors.SPRING_REDIS,
+        "Correct the Redis URI: redis://[:password@]host:6379[/database], rediss:// for TLS; a password's special characters "
+            + "percent-encoded.", () -> RedisCacheStore.builder(namespace).uri(uri));
+    return SettingErrors.about(env, "nameko4j.cache.redis", List.of(), "Correct the nameko4j.cache.redis.* setting named in the reason.",
+        () -> {
+          b.commandTimeout(redis.getCommandTimeout())
+              .readBudget(redis.getReadBudget())
+              .maxReadBudget(redis.getMaxReadBudget())
+              .maxEntryLifetime(redis.getMaxEntryLifetime());
+          if (redis.getNearCacheMaxEntries() > 0) {
+            b.nearCache(redis.getNearCacheMaxEntries(), redis.getNearCacheMaxAge());
+          }
+          return b.build();
+        });
   }
 
   /**
@@ -89,7 +122,7 @@ public class Nameko4jAutoConfiguration {
   public NamekoRpcClient nameko4jRpcClient(Nameko4jProperties properties, Environment env, BeanFactory beans) {
     Nameko4jProperties.Client c = properties.getClient();
     NamekoRpcClient.Builder b = NamekoRpcClient.builder()
-        .broker(properties.getAmqp().toSettings(amqpUri(properties, env)))
+        .broker(brokerSettings(properties, env))
         .callTimeout(c.getCallTimeout());
     String caller = c.getCallerName() != null ? c.getCallerName() : env.getProperty("spring.application.name");
     if (caller != null && !caller.isBlank()) {
@@ -113,6 +146,6 @@ public class Nameko4jAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean(NamekoServiceHost.class)
   public NamekoServiceHost nameko4jServiceHost(ApplicationContext context, Nameko4jProperties properties, Environment env) {
-    return new NamekoServiceHost(context, env, properties, amqpUri(properties, env));
+    return new NamekoServiceHost(context, env, properties, brokerSettings(properties, env));
   }
 }

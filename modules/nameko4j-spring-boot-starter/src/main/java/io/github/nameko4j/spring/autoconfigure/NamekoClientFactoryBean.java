@@ -10,6 +10,7 @@ import io.github.nameko4j.cachetools.CachingProxyBuilder;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcService;
 import io.github.nameko4j.spring.Nameko4jProperties;
+import io.github.nameko4j.spring.NamekoConfigurationException;
 import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
@@ -50,6 +51,20 @@ public class NamekoClientFactoryBean implements SmartFactoryBean<Object>, BeanFa
     NamekoRpcClient client = beanFactory.getBean(NamekoRpcClient.class);
     String service = environment.resolveRequiredPlaceholders(api.getAnnotation(RpcService.class).value());
     Nameko4jProperties properties = beanFactory.getBean(Nameko4jProperties.class);
+    try {
+      return create(client, service, properties);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      String prefix = "nameko4j.cache.services." + service;
+      String origin = SettingErrors.originUnder(environment, prefix);
+      throw new NamekoConfigurationException(prefix, null, origin != null ? origin : "@Caching on " + api.getName(),
+          e.getMessage() + " (client " + api.getName() + " of service " + service + ")",
+          "Set " + prefix + ".mode to match the policy (cached fails over after failover-timeout; cache_first answers from the "
+              + "cache and never waits for the service), or correct the setting named in the reason, in the properties or in "
+              + "@Caching on " + api.getSimpleName() + ".", e);
+    }
+  }
+
+  private Object create(NamekoRpcClient client, String service, Nameko4jProperties properties) {
     PolicyResolver.Resolved resolved = PolicyResolver.resolve(api, service, properties.getCache());
     if (!resolved.caching()) {
       return client.proxy(api, service);

@@ -1,5 +1,6 @@
 package io.github.nameko4j.spring.autoconfigure;
 
+import io.github.nameko4j.rpc.BrokerSettings;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.spring.Nameko4jProperties;
 import io.github.nameko4j.spring.NamekoService;
@@ -33,15 +34,15 @@ public class NamekoServiceHost implements SmartLifecycle, ApplicationListener<Ap
   private final ApplicationContext context;
   private final Environment environment;
   private final Nameko4jProperties properties;
-  private final String amqpUri;
+  private final BrokerSettings broker;
   private final List<NamekoRpcServer> servers = new ArrayList<>();
   private volatile boolean running;
 
-  NamekoServiceHost(ApplicationContext context, Environment environment, Nameko4jProperties properties, String amqpUri) {
+  NamekoServiceHost(ApplicationContext context, Environment environment, Nameko4jProperties properties, BrokerSettings broker) {
     this.context = context;
     this.environment = environment;
     this.properties = properties;
-    this.amqpUri = amqpUri;
+    this.broker = broker;
   }
 
   @Override
@@ -63,7 +64,7 @@ public class NamekoServiceHost implements SmartLifecycle, ApplicationListener<Ap
         }
         String name = environment.resolveRequiredPlaceholders(annotation.value());
         NamekoRpcServer.Builder server = NamekoRpcServer.builder()
-            .broker(properties.getAmqp().toSettings(amqpUri))
+            .broker(broker)
             .service(name, bean)
             .maxWorkers(maxWorkers(name, annotation));
         Observations.apply(context, server);
