@@ -729,7 +729,7 @@ public final class Benchmarks {
   private String markdown(Duration took, List<List<Row>> everyRun) {
     int runs = everyRun.size();
     StringBuilder s = new StringBuilder();
-    s.append("# Benchmarks\n\nWritten by `java -jar modules/benchmarks/target/benchmarks.jar` (see README, Benchmarks); rerunning it rewrites\n"
+    s.append("# Benchmarks\n\nWritten by `java -jar modules/benchmarks/target/benchmarks.jar` (see docs/performance.md); rerunning it rewrites\n"
         + "this table and keeps the sections below it.\n\n");
     s.append("Benchmarks, ").append(full ? "full" : "quick").append(" mode, ").append(LocalDate.now()).append(": ")
         .append(Runtime.getRuntime().availableProcessors()).append(" cores, ")

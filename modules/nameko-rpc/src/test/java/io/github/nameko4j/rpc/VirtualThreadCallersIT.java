@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Virtual-thread callers (Java 21+). The build targets Java 17, so the scenario runs in a child
  * JVM of Java 21 or later: {@code JAVA21_HOME} if set, else the newest JDK 21+ under {@code
- * /usr/lib/jvm}. Without one the test fails saying how to give it one (README, "Tests").
+ * /usr/lib/jvm}. Without one the test fails saying how to give it one (docs/testing.md).
  */
 @ExtendWith(TestServicesExtension.class)
 class VirtualThreadCallersIT {
