@@ -6,7 +6,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.serializers.DefaultSerializers;
 import com.esotericsoftware.kryo.util.MapReferenceResolver;
-import com.esotericsoftware.kryo.util.Pool;
+import io.github.nameko4j.cachetools.internal.KryoWorkers;
 import io.github.nameko4j.cachetools.internal.SafeKryo;
 import io.github.nameko4j.rpc.CodecException;
 import java.math.BigDecimal;
@@ -64,7 +64,7 @@ public final class KryoValueCodec implements ValueCodec {
   private final List<String> allowedPackages;
   private final int maxBytes;
   private final String id;
-  private final Pool<Kryo> pool;
+  private final KryoWorkers workers;
 
   private KryoValueCodec(Builder b) {
     this.registered = List.copyOf(b.registered);
@@ -79,13 +79,7 @@ public final class KryoValueCodec implements ValueCodec {
     }
     // kryo2: lists and maps in our own bounded format
     this.id = "kryo2" + (registered.isEmpty() && allowedPackages.isEmpty() ? "" : "-" + Long.toHexString(crc.getValue()));
-    this.pool =
-        new Pool<>(true, false, 64) {
-          @Override
-          protected Kryo create() {
-            return newKryo();
-          }
-        };
+    this.workers = new KryoWorkers(this::newKryo, maxBytes);
   }
 
   /** A codec allowing only the built-in types. */
@@ -163,14 +157,15 @@ public final class KryoValueCodec implements ValueCodec {
 
   @Override
   public byte[] encode(Object value) {
-    Kryo kryo = pool.obtain();
-    try (Output output = new Output(256, maxBytes)) {
-      kryo.writeClassAndObject(output, value);
+    KryoWorkers.Worker w = workers.obtain();
+    try {
+      Output output = w.output();
+      w.kryo.writeClassAndObject(output, value);
       return output.toBytes();
     } catch (KryoException | IllegalArgumentException | ClassCastException | StackOverflowError e) {
       throw new CodecException("cannot encode " + describe(value) + " for the cache: " + firstLine(e), e);
     } finally {
-      pool.free(kryo);
+      workers.release(w);
     }
   }
 
@@ -180,9 +175,10 @@ public final class KryoValueCodec implements ValueCodec {
     if (bytes.length > maxBytes) {
       throw new CodecException("cached value of " + bytes.length + " bytes exceeds the limit of " + maxBytes);
     }
-    Kryo kryo = pool.obtain();
-    try (Input input = new Input(bytes)) {
-      Object value = kryo.readClassAndObject(input);
+    KryoWorkers.Worker w = workers.obtain();
+    try {
+      Input input = w.input(bytes);
+      Object value = w.kryo.readClassAndObject(input);
       if (input.position() != bytes.length) {
         throw new CodecException("cached value has " + (bytes.length - input.position()) + " trailing bytes");
       }
@@ -191,7 +187,7 @@ public final class KryoValueCodec implements ValueCodec {
         | NegativeArraySizeException | DateTimeException e) {
       throw new CodecException("cannot decode cached value: " + firstLine(e), e);
     } finally {
-      pool.free(kryo);
+      workers.release(w);
     }
   }
 

@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Whether an entry may answer a caller, beyond its writer's freshness deadline: not if an
@@ -24,9 +26,14 @@ final class Freshness {
   // The latest stamp of any tag: a flight does not know its reply's tags before the reply comes,
   // so a tag invalidation detaches every flight that started before it.
   private final AtomicLong latestTag = new AtomicLong();
+  // Scope names are looked up on every hit: built once per key and method, not per lookup.
+  private static final Memo KEY_SCOPES = new Memo(10_000);
+  private final Memo methodScopes = new Memo(1_000);
+  private final String serviceScope;
 
   Freshness(String service, ScopeStamps stamps, Clock clock) {
     this.service = service;
+    this.serviceScope = "s:" + service;
     this.stamps = stamps;
     this.clock = clock;
     stamps.addListener(scope -> {
@@ -37,15 +44,15 @@ final class Freshness {
   }
 
   static String keyScope(String key) {
-    return "k:" + key;
+    return KEY_SCOPES.computeIfAbsent(key, k -> "k:" + k);
   }
 
   String methodScope(String method) {
-    return "m:" + service + ":" + method;
+    return methodScopes.computeIfAbsent(method, m -> "m:" + service + ":" + m);
   }
 
   String serviceScope() {
-    return "s:" + service;
+    return serviceScope;
   }
 
   static String tagScope(String tag) {
@@ -117,5 +124,26 @@ final class Freshness {
 
   CompletableFuture<Long> invalidate(String scope) {
     return stamps.invalidate(scope);
+  }
+
+  /** Strings derived from strings, remembered up to a bound (then forgotten all at once). */
+  private static final class Memo {
+    private final int max;
+    private final ConcurrentHashMap<String, String> derived = new ConcurrentHashMap<>();
+
+    Memo(int max) {
+      this.max = max;
+    }
+
+    String computeIfAbsent(String from, Function<String, String> derive) {
+      String known = derived.get(from);
+      if (known != null) {
+        return known;
+      }
+      if (derived.size() >= max) {
+        derived.clear();
+      }
+      return derived.computeIfAbsent(from, derive);
+    }
   }
 }
