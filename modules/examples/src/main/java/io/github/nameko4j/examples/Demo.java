@@ -10,6 +10,7 @@ import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.NamekoRpcServer;
 import io.github.nameko4j.rpc.TransportException;
 import io.github.nameko4j.rpc.internal.BrokerUri;
+import io.github.nameko4j.test.InProcessBroker;
 import io.lettuce.core.RedisClient;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -114,7 +115,7 @@ public final class Demo {
 
   private Report story(String amqpUri, String redisUri) {
     String runId = UUID.randomUUID().toString().substring(0, 8);
-    EmbeddedBroker embedded = amqpUri == null ? EmbeddedBroker.start() : null;
+    InProcessBroker embedded = amqpUri == null ? InProcessBroker.start() : null;
     String amqp = embedded != null ? embedded.uri() : amqpUri;
     String brokerText = embedded != null ? "embedded AMQP broker (Qpid) on 127.0.0.1:" + embedded.port() : "RabbitMQ " + BrokerUri.redact(amqp);
     String cacheText = redisUri == null

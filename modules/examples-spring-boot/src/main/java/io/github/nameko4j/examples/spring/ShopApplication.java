@@ -1,6 +1,6 @@
 package io.github.nameko4j.examples.spring;
 
-import io.github.nameko4j.examples.EmbeddedBroker;
+import io.github.nameko4j.test.InProcessBroker;
 import io.github.nameko4j.spring.EnableNamekoClients;
 import java.util.Arrays;
 import java.util.Map;
@@ -24,7 +24,7 @@ public class ShopApplication {
   public static void main(String[] args) {
     boolean configured = Arrays.stream(args).anyMatch(a -> a.startsWith("--nameko4j.amqp.uri="))
         || System.getenv("NAMEKO4J_AMQP_URI") != null;
-    EmbeddedBroker broker = configured ? null : EmbeddedBroker.start();
+    InProcessBroker broker = configured ? null : InProcessBroker.start();
     SpringApplication app = new SpringApplication(ShopApplication.class);
     if (broker != null) {
       app.setDefaultProperties(Map.of("nameko4j.amqp.uri", broker.uri()));

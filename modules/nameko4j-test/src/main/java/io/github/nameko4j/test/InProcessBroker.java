@@ -1,4 +1,4 @@
-package io.github.nameko4j.examples;
+package io.github.nameko4j.test;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,37 +13,47 @@ import org.apache.qpid.server.SystemLauncher;
 import org.apache.qpid.server.model.SystemConfig;
 
 /**
- * An AMQP 0-9-1 broker in this process (Apache Qpid Broker-J, in memory) on a free loopback port,
- * so the demo runs with nothing installed. For demos and tests only; the library never needs it.
+ * An AMQP 0-9-1 broker in this process (Apache Qpid Broker-J, in memory) on a free loopback port:
+ * {@code NamekoRpcClient}, {@code NamekoRpcServer}, {@code EventDispatcher} and {@code
+ * EventSubscriber} work against it as against RabbitMQ, so a test needs nothing installed.
+ *
+ * <p>What it does not do: RabbitMQ's extensions beyond AMQP 0-9-1 that nameko4j uses only on
+ * request (quorum queues, {@code x-queue-type}), clustering, and RabbitMQ's exact refusal texts;
+ * per-queue {@code x-expires} and message {@code expiration} work. Messages live in memory and
+ * die with the broker. Guest/guest on virtual host {@code /}. Thread-safe; close it.
  */
-public final class EmbeddedBroker implements AutoCloseable {
+public final class InProcessBroker implements AutoCloseable {
   private final SystemLauncher launcher = new SystemLauncher();
   private final int port;
   private final Path workDir;
 
-  private EmbeddedBroker(int port, Path workDir) {
+  private InProcessBroker(int port, Path workDir) {
     this.port = port;
     this.workDir = workDir;
   }
 
-  /** Starts a broker; guest/guest on virtual host "/". */
-  public static EmbeddedBroker start() {
+  /**
+   * Starts a broker.
+   *
+   * @throws IllegalStateException it could not start (the message says why)
+   */
+  public static InProcessBroker start() {
     try {
       int port;
       try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         port = socket.getLocalPort();
       }
       Path work = Files.createTempDirectory("nameko4j-qpid");
-      EmbeddedBroker broker = new EmbeddedBroker(port, work);
+      InProcessBroker broker = new InProcessBroker(port, work);
       broker.launch();
       return broker;
     } catch (Exception e) {
-      throw new IllegalStateException("cannot start the embedded AMQP broker: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot start the in-process AMQP broker: " + e.getMessage(), e);
     }
   }
 
   private void launch() throws Exception {
-    URL config = EmbeddedBroker.class.getResource("/embedded-broker.json");
+    URL config = InProcessBroker.class.getResource("/nameko4j-test-broker.json");
     Map<String, Object> attributes = new HashMap<>();
     attributes.put("type", "Memory");
     attributes.put(SystemConfig.INITIAL_CONFIGURATION_LOCATION, config.toExternalForm());
@@ -60,7 +70,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     launcher.startup(attributes);
   }
 
-  /** {@code amqp://guest:guest@127.0.0.1:<port>}. */
+  /** {@code amqp://guest:guest@127.0.0.1:<port>}, for any nameko4j builder's {@code uri(...)}. */
   public String uri() {
     return "amqp://guest:guest@127.0.0.1:" + port;
   }
@@ -69,6 +79,7 @@ public final class EmbeddedBroker implements AutoCloseable {
     return port;
   }
 
+  /** Stops the broker; its connections are closed, its messages gone. */
   @Override
   public void close() {
     launcher.shutdown();
@@ -77,5 +88,10 @@ public final class EmbeddedBroker implements AutoCloseable {
     } catch (IOException e) {
       // a temp directory left behind is harmless
     }
+  }
+
+  @Override
+  public String toString() {
+    return "InProcessBroker{" + uri() + "}";
   }
 }

@@ -1,4 +1,4 @@
-package io.github.nameko4j.examples;
+package io.github.nameko4j.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -9,8 +9,8 @@ import io.github.nameko4j.rpc.Rpc;
 import io.github.nameko4j.rpc.UnknownServiceException;
 import org.junit.jupiter.api.Test;
 
-/** The nameko protocol works on the embedded broker as on RabbitMQ: calls, errors, unknown service. */
-class EmbeddedBrokerTest {
+/** The nameko protocol works on the in-process broker as on RabbitMQ: calls, errors, unknown service. */
+class InProcessBrokerTest {
   public static class Adder {
     @Rpc
     public long add(long a, long b) {
@@ -20,7 +20,7 @@ class EmbeddedBrokerTest {
 
   @Test
   void carriesNamekoRpcIncludingUnknownServiceReturns() {
-    try (EmbeddedBroker broker = EmbeddedBroker.start();
+    try (InProcessBroker broker = InProcessBroker.start();
         NamekoRpcServer server = NamekoRpcServer.builder().uri(broker.uri()).service("adder", new Adder()).start();
         NamekoRpcClient client = NamekoRpcClient.builder().uri(broker.uri()).build()) {
       assertThat(client.call("adder", "add", 2, 3)).isEqualTo(5);
