@@ -126,7 +126,7 @@ class CliIT {
     cases.put(List.of("call", "echo_java", "echo", "[1,"), "ARGS_JSON is not valid JSON: Unexpected end-of-input");
     cases.put(List.of("call", "echo_java", "echo", "--timeout", "abc"), "--timeout must be a number, was 'abc'");
     cases.put(List.of("call", "echo_java", "echo", "--kwargs", "[1]"), "--kwargs must be a JSON object");
-    cases.put(List.of("call", "echo_java", "echo", "[1] x"), "ARGS_JSON is not valid JSON: Unexpected character ('x'");
+    cases.put(List.of("call", "echo_java", "echo", "[1] x"), "ARGS_JSON is not valid JSON: Unrecognized token 'x'");
     cases.put(List.of("call", "echo_java", "echo", "[1]", "--kwargs", "{"), "--kwargs is not valid JSON: Unexpected end-of-input: "
         + "expected close marker for Object (start marker at line 1, column 1)");
     cases.put(List.of("call", "echo_java", "add", "{\"a\": 1}"), "ARGS_JSON is a JSON object: give keyword arguments with --kwargs");
@@ -181,7 +181,7 @@ class CliIT {
       assertThat(listener.exitValue()).as(Files.readString(err)).isZero();
       List<String> lines = Files.readAllLines(out);
       assertThat(lines).containsExactly(
-          "{\"source\":\"" + source + "\",\"type\":\"product_updated\",\"payload\":{\"id\":42,\"name\":\"caf\\u00E9\"},"
+          "{\"source\":\"" + source + "\",\"type\":\"product_updated\",\"payload\":{\"id\":42,\"name\":\"caf\u00e9\"},"
               + "\"context\":{},\"call_id_stack\":[],\"redelivered\":false}",
           "{\"source\":\"" + source + "\",\"type\":\"product_deleted\",\"payload\":null,"
               + "\"context\":{},\"call_id_stack\":[],\"redelivered\":false}");
