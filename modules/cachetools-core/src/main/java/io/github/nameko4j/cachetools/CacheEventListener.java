@@ -41,6 +41,12 @@ public interface CacheEventListener {
   /** The store failed an operation ({@code get}, {@code put}, {@code delete}); the call went on. */
   default void onStoreError(String service, String operation, Throwable error) {}
 
+  /**
+   * A call carried cache control ({@link CacheDirectives}) the proxy accepts and applies; {@code
+   * directives} holds only those.
+   */
+  default void onCacheControl(String service, String method, CacheDirectives directives) {}
+
   /** An RPC made through a proxy finished, successfully or not, after {@code nanos}. */
   default void onCall(String service, String method, long nanos, boolean success) {}
 }

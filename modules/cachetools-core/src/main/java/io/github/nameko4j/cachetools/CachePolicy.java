@@ -6,8 +6,10 @@ import io.github.nameko4j.rpc.UnknownServiceException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
@@ -42,6 +44,13 @@ import java.util.function.Predicate;
  *       callers with different context share entries.
  *   <li><b>tags</b>: the tags of each reply ({@link CacheTags}), for {@link
  *       CacheControl#invalidateTag}. Default none.
+ *   <li><b>ttlJitter</b>: each entry's ttl is made longer by a random amount up to this, so that
+ *       entries written together (one burst of keys, or one key on several replicas with their
+ *       own stores) do not all expire at the same instant. Default zero (off). Needs a ttl or
+ *       {@code ttlFromReply}.
+ *   <li><b>ttlFromReply</b>: a function of the reply giving its entry's ttl, e.g. from a {@code
+ *       max_age} field the service returns ({@link Builder#ttlFromField}); {@link Duration#ZERO}
+ *       means do not cache this reply, null means the policy's ttl. Default none.
  * </ul>
  *
  * <p>Two proxies of one namespace that cache the same call share its entry: each judges its
@@ -75,8 +84,12 @@ public final class CachePolicy {
   private final Duration failSafeThrottle;
   private final List<String> varyOnContext;
   private final CacheTags tags;
+  private final Duration ttlJitter;
+  private final Function<Object, Duration> ttlFromReply;
 
   private CachePolicy(Builder b) {
+    this.ttlJitter = b.ttlJitter;
+    this.ttlFromReply = b.ttlFromReply;
     this.tags = b.tags;
     this.failSafeThrottle = b.failSafeThrottle;
     this.varyOnContext = List.copyOf(b.varyOnContext);
@@ -113,6 +126,8 @@ public final class CachePolicy {
     b.failSafeThrottle = base.failSafeThrottle;
     b.varyOnContext.addAll(base.varyOnContext);
     b.tags = base.tags;
+    b.ttlJitter = base.ttlJitter;
+    b.ttlFromReply = base.ttlFromReply;
     return b;
   }
 
@@ -172,6 +187,24 @@ public final class CachePolicy {
     return ttl == null ? null : ttl.plus(staleWindow);
   }
 
+  /**
+   * The most each entry's ttl is made longer by, at random.
+   *
+   * @return zero (off) or positive
+   */
+  public Duration ttlJitter() {
+    return ttlJitter;
+  }
+
+  /**
+   * The function giving an entry's ttl from its reply.
+   *
+   * @return the function, or null when the ttl is the policy's
+   */
+  public Function<Object, Duration> ttlFromReply() {
+    return ttlFromReply;
+  }
+
   @Override
   public String toString() {
     return "CachePolicy{ttl=" + (ttl == null ? "none" : ttl) + ", staleWindow=" + staleWindow
@@ -179,7 +212,9 @@ public final class CachePolicy {
         + (refreshAhead > 0 ? ", refreshAhead=" + refreshAhead : "")
         + (failSafeThrottle.isZero() ? "" : ", failSafeThrottle=" + failSafeThrottle)
         + (varyOnContext.isEmpty() ? "" : ", varyOnContext=" + varyOnContext)
-        + (tags == CacheTags.NONE ? "" : ", tags=" + tags) + "}";
+        + (tags == CacheTags.NONE ? "" : ", tags=" + tags)
+        + (ttlJitter.isZero() ? "" : ", ttlJitter=" + ttlJitter)
+        + (ttlFromReply == null ? "" : ", ttlFromReply=" + ttlFromReply) + "}";
   }
 
   /** Builds a {@link CachePolicy}; invalid values fail at once, naming the setting. Not thread-safe. */
@@ -192,8 +227,56 @@ public final class CachePolicy {
     private Duration failSafeThrottle = Duration.ZERO;
     private final Set<String> varyOnContext = new TreeSet<>();
     private CacheTags tags = CacheTags.NONE;
+    private Duration ttlJitter = Duration.ZERO;
+    private Function<Object, Duration> ttlFromReply;
 
     private Builder() {}
+
+    /**
+     * Makes each entry's ttl longer by a random amount between zero and {@code jitter}, drawn
+     * per write: keys cached in one burst, or one key cached by several replicas each in its own
+     * store, then expire spread over {@code jitter} instead of all missing at once. A Redis entry's
+     * expiry gets the same extra time. Needs a ttl (or {@link #ttlFromReply}).
+     *
+     * @param jitter zero (off) or positive, at most {@link #MAX_DURATION}
+     * @return this builder
+     */
+    public Builder ttlJitter(Duration jitter) {
+      this.ttlJitter = check("ttlJitter", jitter, true);
+      return this;
+    }
+
+    /**
+     * Computes each entry's ttl from its reply (the value as decoded from JSON, before a typed
+     * interface converts it: a {@code Map}, {@code List}, {@code String}, number...). The
+     * function returns a positive duration (at most {@link #MAX_DURATION}), {@link Duration#ZERO}
+     * to not cache this reply, or null to use the policy's {@link #ttl}. A function that throws,
+     * or returns a negative or too long duration, leaves the reply uncached (logged). The stale
+     * window and the jitter are added to what it returns.
+     *
+     * @param ttlFromReply e.g. {@code reply -> reply instanceof List<?> l && l.isEmpty() ? Duration.ofSeconds(5) : null}
+     * @return this builder
+     */
+    public Builder ttlFromReply(Function<Object, Duration> ttlFromReply) {
+      this.ttlFromReply = Objects.requireNonNull(ttlFromReply, "ttlFromReply must not be null");
+      return this;
+    }
+
+    /**
+     * Takes each entry's ttl from a number of seconds in a field of the reply, e.g. {@code
+     * ttlFromField("max_age")} for a service returning {@code {"max_age": 60, ...}}: 0 (or less)
+     * means do not cache; a reply without the field (or not a JSON object) gets the policy's
+     * {@link #ttl}. See {@link #ttlFromReply}.
+     *
+     * @param field the JSON object's field name
+     * @return this builder
+     */
+    public Builder ttlFromField(String field) {
+      if (field == null || field.isEmpty()) {
+        throw new IllegalArgumentException("ttlFromField needs a field name, was " + (field == null ? "null" : "empty"));
+      }
+      return ttlFromReply(new FieldTtl(field));
+    }
 
     /**
      * The tags of each reply, e.g. {@code tags(CacheTags.template("product:{0}"))}: {@link
@@ -291,8 +374,11 @@ public final class CachePolicy {
       if (refreshAhead > 0 && ttl == null) {
         throw new IllegalStateException("refreshAhead (" + refreshAhead + ") needs a ttl: without one entries never age");
       }
-      if (!staleWindow.isZero() && ttl == null) {
+      if (!staleWindow.isZero() && ttl == null && ttlFromReply == null) {
         throw new IllegalStateException("staleWindow (" + staleWindow + ") needs a ttl: without one entries never go stale");
+      }
+      if (!ttlJitter.isZero() && ttl == null && ttlFromReply == null) {
+        throw new IllegalStateException("ttlJitter (" + ttlJitter + ") needs a ttl (or ttlFromReply): without one entries never expire");
       }
       return new CachePolicy(this);
     }
@@ -308,6 +394,36 @@ public final class CachePolicy {
         throw new IllegalArgumentException(name + " must be at most " + MAX_DURATION + ", was " + value);
       }
       return value;
+    }
+  }
+
+  /** A ttl in seconds read from one field of a JSON object reply. */
+  private static final class FieldTtl implements Function<Object, Duration> {
+    private final String field;
+
+    FieldTtl(String field) {
+      this.field = field;
+    }
+
+    @Override
+    public Duration apply(Object reply) {
+      if (!(reply instanceof Map)) {
+        return null;
+      }
+      Object seconds = ((Map<?, ?>) reply).get(field);
+      if (!(seconds instanceof Number)) {
+        return null;
+      }
+      double s = ((Number) seconds).doubleValue();
+      if (!(s > 0)) {
+        return Duration.ZERO; // 0, negative or NaN: do not cache
+      }
+      return s >= MAX_DURATION.getSeconds() ? MAX_DURATION : Duration.ofMillis(Math.max(1, (long) (s * 1000)));
+    }
+
+    @Override
+    public String toString() {
+      return "field '" + field + "'";
     }
   }
 

@@ -52,6 +52,17 @@ public @interface Caching {
   /** How much longer than the ttl a reply is kept for failover. */
   String staleWindow() default "";
 
+  /** The most each entry's ttl is made longer by, at random ({@link CachePolicy.Builder#ttlJitter}). */
+  String ttlJitter() default "";
+
+  /**
+   * A field of the reply (a JSON object) giving its entry's ttl in seconds, 0 meaning do not cache
+   * ({@link CachePolicy.Builder#ttlFromField}), e.g. {@code "max_age"}.
+   *
+   * @return the field name; empty keeps the policy's setting
+   */
+  String ttlFromField() default "";
+
   /** CachedRpcProxy: how long to wait for the service when a reply is cached; {@code 0}: no limit. */
   String failoverTimeout() default "";
 

@@ -18,6 +18,7 @@ import java.lang.reflect.Type;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,6 +57,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
   Duration leaseTtl;
   Duration leaseWait;
   final List<CacheEventListener> listeners = new ArrayList<>();
+  Set<CacheDirectives.Directive> acceptedDirectives = EnumSet.noneOf(CacheDirectives.Directive.class);
   // Object, not Micrometer types: the builders load without micrometer-observation.
   private Object observationRegistry;
   private Object observationConvention;
@@ -180,6 +182,34 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
     return self();
   }
 
+  /**
+   * Lets callers control this proxy's cache, call by call, with the {@link CacheDirectives} their
+   * call carries (context data {@code cache_control}, passed on by nameko from the top of a call
+   * chain, Python or Java): only the directives named here are applied, the others ignored. None
+   * by default. What each lets any caller who can reach this service do:
+   *
+   * <ul>
+   *   <li>{@code NO_CACHE}: make every call of theirs ask the service and overwrite the entry
+   *       (a caller sending it always defeats the cache: the load the cache spares the service
+   *       comes back).
+   *   <li>{@code NO_STORE}: keep the reply of their call out of the cache.
+   *   <li>{@code MAX_AGE}: refuse entries older than they say (a miss: the service is asked).
+   *   <li>{@code MAX_STALE}: accept entries past their ttl (CacheFirstRpcProxy), within what the
+   *       stale window keeps; invalidated entries never answer.
+   * </ul>
+   *
+   * @param directives the directives to apply; none to apply none
+   * @return this builder
+   */
+  public B acceptCacheControl(CacheDirectives.Directive... directives) {
+    EnumSet<CacheDirectives.Directive> accepted = EnumSet.noneOf(CacheDirectives.Directive.class);
+    for (CacheDirectives.Directive d : directives) {
+      accepted.add(Objects.requireNonNull(d, "directives must not contain null"));
+    }
+    this.acceptedDirectives = accepted;
+    return self();
+  }
+
   /** A cache lookup or lease request slower than this counts as a miss (or a granted lease). Default 250 ms. */
   public B storeTimeout(Duration storeTimeout) {
     if (storeTimeout == null || storeTimeout.isNegative() || storeTimeout.isZero()) {
@@ -204,7 +234,7 @@ public abstract class CachingProxyBuilder<B extends CachingProxyBuilder<B>> {
         defaultPolicy, methodPolicies, clock,
         scheduler != null ? scheduler : client.scheduler(),
         executor != null ? executor : CacheWorkers.shared(),
-        storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners),
+        storeTimeout, storeWriteTimeout, leaseTtl, leaseWait, composite(listeners), acceptedDirectives,
         observationRegistry == null ? CacheInstrumentation.NONE
             : ObservationCacheInstrumentation.of(observationRegistry, observationConvention)));
   }

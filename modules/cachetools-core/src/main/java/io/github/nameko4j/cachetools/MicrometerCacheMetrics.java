@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  *       gave for a failing or slow service
  *   <li>{@code nameko4j.cache.late_replies}: replies that arrived after a fallback and refreshed it
  *   <li>{@code nameko4j.cache.refreshes}: background refreshes started ahead of expiry
+ *   <li>{@code nameko4j.cache.directives} (tag {@code directive}: no-cache, no-store, max-age,
+ *       max-stale; one count per directive a call carried and the proxy applied)
  *   <li>{@code nameko4j.cache.store.errors} (tag {@code operation}; no method tag)
  *   <li>{@code nameko4j.rpc.calls} (timer, tag {@code outcome}: success, failure)
  * </ul>
@@ -65,6 +67,13 @@ public final class MicrometerCacheMetrics implements CacheEventListener {
   @Override
   public void onRefreshAhead(String service, String method) {
     counter("nameko4j.cache.refreshes", service, method).increment();
+  }
+
+  @Override
+  public void onCacheControl(String service, String method, CacheDirectives directives) {
+    for (CacheDirectives.Directive d : directives.directives()) {
+      counter("nameko4j.cache.directives", service, method, "directive", d.token()).increment();
+    }
   }
 
   @Override

@@ -231,11 +231,11 @@ public final class EventDispatcher implements AutoCloseable {
   /** The context of the service method dispatching, else the builder's context data, else none. */
   private Map<String, Object> headers() {
     RpcContext context = RpcContext.current().orElse(null);
-    if (context != null) {
+    if (context != null && !context.extendsClientData()) {
       return Headers.fromContext(context.data(), context.callIdStack());
     }
     Map<String, Object> headers = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : contextData.entrySet()) {
+    for (Map.Entry<String, Object> e : (context == null ? contextData : Headers.merge(contextData, context.data())).entrySet()) {
       Headers.check(e.getKey(), e.getValue());
       headers.put(Headers.PREFIX + e.getKey(), e.getValue());
     }

@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 
@@ -25,6 +26,7 @@ public final class RpcContext {
   private final String method;
   private final List<String> callIdStack;
   private final Map<String, Object> data;
+  private final boolean extendsClientData;
 
   /**
    * A context to pass along explicitly, e.g. to a call made from another thread. {@code data}
@@ -32,14 +34,57 @@ public final class RpcContext {
    */
   public static RpcContext of(
       String service, String method, List<String> callIdStack, Map<String, Object> data) {
-    return new RpcContext(service, method, callIdStack, data);
+    return new RpcContext(service, method, callIdStack, data, false);
   }
 
-  private RpcContext(String service, String method, List<String> callIdStack, Map<String, Object> data) {
+  /**
+   * The current context with {@code data} added, for the calls and events made within {@link
+   * #callWith}: inside a service method, the request's context data plus {@code data}; outside
+   * one, the client's (or dispatcher's) own context data plus {@code data}, with a new call id
+   * as usual. E.g. {@code RpcContext.withData(Map.of("language", "fr")).callWith(() -> client.call(...))}.
+   *
+   * @param data keys without the {@code nameko.} prefix; values as context data allows
+   * @throws IllegalArgumentException a null or blank key, a null value, or the call id stack
+   */
+  public static RpcContext withData(Map<String, ?> data) {
+    Objects.requireNonNull(data, "data must not be null");
+    Map<String, Object> merged = new LinkedHashMap<>();
+    RpcContext current = CURRENT.get();
+    if (current != null) {
+      merged.putAll(current.data);
+    }
+    for (Map.Entry<String, ?> e : data.entrySet()) {
+      String key = e.getKey();
+      if (key == null || key.isBlank()) {
+        throw new IllegalArgumentException("context data keys must not be null or blank");
+      }
+      if (key.equals("call_id_stack")) {
+        throw new IllegalArgumentException("the call id stack is not context data to set: each call gets its own");
+      }
+      if (e.getValue() == null) {
+        throw new IllegalArgumentException("context data '" + key + "' must not be null");
+      }
+      merged.put(key, e.getValue());
+    }
+    return current != null
+        ? new RpcContext(current.service, current.method, current.callIdStack, merged, current.extendsClientData)
+        : new RpcContext(null, null, List.of(), merged, true);
+  }
+
+  private RpcContext(String service, String method, List<String> callIdStack, Map<String, Object> data, boolean extendsClientData) {
     this.service = service;
     this.method = method;
     this.callIdStack = List.copyOf(callIdStack);
     this.data = Collections.unmodifiableMap(new LinkedHashMap<>(data));
+    this.extendsClientData = extendsClientData;
+  }
+
+  /**
+   * True for a context {@link #withData} made outside a service method: calls made with it send
+   * the client's own context data and a new call id, with this context's data added.
+   */
+  public boolean extendsClientData() {
+    return extendsClientData;
   }
 
   /** The context of the request this thread is handling, if any. */
@@ -47,7 +92,7 @@ public final class RpcContext {
     return Optional.ofNullable(CURRENT.get());
   }
 
-  /** The service handling the request. */
+  /** The service handling the request; null for a context {@link #withData} made outside one. */
   public String service() {
     return service;
   }

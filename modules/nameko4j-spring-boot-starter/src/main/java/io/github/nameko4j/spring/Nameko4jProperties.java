@@ -428,6 +428,30 @@ public class Nameko4jProperties {
     private Double refreshAhead;
     /** Context data keys the cache key varies on (e.g. auth_token). */
     private List<String> varyOnContext = new ArrayList<>();
+    /** The most each entry's ttl is made longer by, at random. */
+    private Duration ttlJitter;
+    /** A field of the reply giving its entry's ttl in seconds (0: do not cache), e.g. max_age. */
+    private String ttlFromField;
+
+    /** @return the ttl jitter, or null */
+    public Duration getTtlJitter() {
+      return ttlJitter;
+    }
+
+    /** @param ttlJitter the ttl jitter */
+    public void setTtlJitter(Duration ttlJitter) {
+      this.ttlJitter = ttlJitter;
+    }
+
+    /** @return the reply field giving the ttl, or null */
+    public String getTtlFromField() {
+      return ttlFromField;
+    }
+
+    /** @param ttlFromField the reply field giving the ttl in seconds */
+    public void setTtlFromField(String ttlFromField) {
+      this.ttlFromField = ttlFromField;
+    }
 
     /** @return the ttl, or null */
     public Duration getTtl() {

@@ -52,20 +52,26 @@ final class CacheFirstStrategy {
 
   CompletableFuture<CachedReply> call(CallRequest r) {
     long seen = store.seenNow(); // before the lookup: a fetch from here on is after any invalidation known now
-    if (lookBeforeJoining && !flights.isFlying(r.key())) {
-      CompletableFuture<StoreAccess.Hit> lookup = store.lookup(r);
-      if (lookup.isDone() && store.fresh(lookup.join())) {
+    String flightKey = r.flightKey(); // calls with other cache control want other answers: their own flights
+    if (lookBeforeJoining && !flights.isFlying(flightKey)) {
+      CompletableFuture<StoreAccess.Hit> lookup = lookup(r);
+      if (lookup.isDone() && store.acceptable(r, lookup.join())) {
         return CompletableFuture.completedFuture(hit(r, lookup.join()));
       }
-      return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, lookup, seen));
+      return flights.join(flightKey, seen, started -> store.outdated(r, started), () -> flight(r, lookup, seen));
     }
-    return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, store.lookup(r), seen));
+    return flights.join(flightKey, seen, started -> store.outdated(r, started), () -> flight(r, lookup(r), seen));
+  }
+
+  /** The store's entry; none for a call carrying {@code no-cache}, which skips cached replies. */
+  private CompletableFuture<StoreAccess.Hit> lookup(CallRequest r) {
+    return r.directives().isNoCache() ? CompletableFuture.completedFuture(null) : store.lookup(r);
   }
 
   private SingleFlight.Flight<CachedReply> flight(CallRequest r, CompletableFuture<StoreAccess.Hit> lookup, long seen) {
     CompletableFuture<Void> settled = new CompletableFuture<>();
     CompletableFuture<CachedReply> result = lookup.thenCompose(hit -> {
-      if (store.fresh(hit)) {
+      if (store.acceptable(r, hit)) {
         settled.complete(null);
         store.remember(r.key(), hit);
         return CompletableFuture.completedFuture(hit(r, hit));
@@ -81,7 +87,9 @@ final class CacheFirstStrategy {
         }
       }
       events.onMiss(service, r.method());
-      CompletableFuture<CachedReply> fetched = lease == null ? callAndSave(r, seen, false, settled) : lease.fetch(r, seen, settled);
+      // The lease makes replicas wait for one another's entries: a call with cache control of its own does not.
+      CompletableFuture<CachedReply> fetched = lease == null || !r.directives().isEmpty()
+          ? callAndSave(r, seen, false, settled) : lease.fetch(r, seen, settled);
       return unknown ? orLateHit(r, fetched, hit.late()) : fetched;
     });
     result.whenComplete((v, e) -> {
@@ -99,7 +107,7 @@ final class CacheFirstStrategy {
   private CompletableFuture<CachedReply> orLateHit(CallRequest r, CompletableFuture<CachedReply> fetched, CompletableFuture<StoreAccess.Hit> late) {
     CompletableFuture<CachedReply> first = new CompletableFuture<>();
     late.thenAccept(hit -> {
-      if (store.fresh(hit) && !fetched.isDone() && first.complete(CachedReply.of(hit.value(), CachedReply.Source.CACHE, null))) {
+      if (store.acceptable(r, hit) && !fetched.isDone() && first.complete(CachedReply.of(hit.value(), CachedReply.Source.CACHE, null))) {
         events.onHit(service, r.method());
       }
     });

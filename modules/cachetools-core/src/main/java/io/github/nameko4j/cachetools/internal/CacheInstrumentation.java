@@ -1,5 +1,6 @@
 package io.github.nameko4j.cachetools.internal;
 
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CachedReply;
 import io.github.nameko4j.rpc.internal.Instrumentation;
 
@@ -9,10 +10,10 @@ import io.github.nameko4j.rpc.internal.Instrumentation;
  */
 public interface CacheInstrumentation {
   /** Observes nothing. */
-  CacheInstrumentation NONE = (service, method, mode) -> Observed.NONE;
+  CacheInstrumentation NONE = (service, method, mode, directives) -> Observed.NONE;
 
   /** Starts observing one call, on the caller's thread (so the caller's current span is its parent). */
-  Observed start(String service, String method, CachingInvoker.Mode mode);
+  Observed start(String service, String method, CachingInvoker.Mode mode, CacheDirectives directives);
 
   /** One call under way. */
   interface Observed {

@@ -50,6 +50,9 @@ final class CachedStrategy {
   }
 
   CompletableFuture<CachedReply> call(CallRequest r) {
+    if (r.directives().isNoCache()) {
+      return fresh(r);
+    }
     Throwable throttledBy = throttle.cause(r.key());
     if (throttledBy != null) {
       return throttled(r, throttledBy);
@@ -57,17 +60,30 @@ final class CachedStrategy {
     return join(r);
   }
 
+  /**
+   * A call carrying {@code no-cache}: the service's answer or its error, never the cache's (the
+   * caller asked for a fresh one); the reply is cached as usual, unless {@code no-store}.
+   */
+  private CompletableFuture<CachedReply> fresh(CallRequest r) {
+    long seen = store.seenNow();
+    return rpc.call(r).thenApply(value -> {
+      throttle.end(r.key());
+      store.saveInBackground(r, value, seen);
+      return CachedReply.of(value, CachedReply.Source.SERVICE, null);
+    });
+  }
+
   /** The key's RPC in flight, unless an invalidation of the key came since it started; else a new one. */
   private CompletableFuture<CachedReply> join(CallRequest r) {
     long seen = store.seenNow();
-    return flights.join(r.key(), seen, started -> store.outdated(r, started), () -> flight(r, seen));
+    return flights.join(r.flightKey(), seen, started -> store.outdated(r, started), () -> flight(r, seen));
   }
 
   /** Within the fail-safe window: the cache answers at once; one probe at a time asks the service. */
   private CompletableFuture<CachedReply> throttled(CallRequest r, Throwable cause) {
-    CompletableFuture<CachedReply> probe = flights.isFlying(r.key()) ? null : join(r);
+    CompletableFuture<CachedReply> probe = flights.isFlying(r.flightKey()) ? null : join(r);
     return store.lookup(r).thenCompose(hit -> {
-      if (!StoreAccess.present(hit)) {
+      if (!store.acceptableForFallback(r, hit)) {
         return probe != null ? probe : join(r);
       }
       events.onFallback(service, r.method(), FallbackCause.THROTTLED);
@@ -152,7 +168,8 @@ final class CachedStrategy {
       if (!once.compareAndSet(null, mine)) {
         return once.get();
       }
-      OffThread.run(executor, () -> store.lookup(request).whenComplete((hit, e) -> mine.complete(e == null && StoreAccess.present(hit) ? hit : null)));
+      OffThread.run(executor, () -> store.lookup(request)
+          .whenComplete((hit, e) -> mine.complete(e == null && store.acceptableForFallback(request, hit) ? hit : null)));
       return mine;
     }
   }

@@ -34,6 +34,12 @@ public final class CachingAnnotations {
       if (!caching.staleWindow().isEmpty()) {
         b.staleWindow(Durations.parse("@Caching(staleWindow) on " + where, caching.staleWindow()));
       }
+      if (!caching.ttlJitter().isEmpty()) {
+        b.ttlJitter(Durations.parse("@Caching(ttlJitter) on " + where, caching.ttlJitter()));
+      }
+      if (!caching.ttlFromField().isEmpty()) {
+        b.ttlFromField(caching.ttlFromField());
+      }
       if (!caching.failoverTimeout().isEmpty()) {
         b.failoverTimeout(Durations.parse("@Caching(failoverTimeout) on " + where, caching.failoverTimeout()));
       }

@@ -1,5 +1,6 @@
 package io.github.nameko4j.cachetools.internal;
 
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CacheEventListener;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CacheStore;
@@ -8,12 +9,14 @@ import io.github.nameko4j.cachetools.ValueCodec;
 import io.github.nameko4j.rpc.CodecException;
 import io.github.nameko4j.rpc.NamekoRpcClient;
 import io.github.nameko4j.rpc.RpcContext;
+import io.github.nameko4j.rpc.internal.Headers;
 import io.github.nameko4j.rpc.internal.Names;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -34,7 +37,7 @@ public final class CachingInvoker {
   public record Settings(Mode mode, NamekoRpcClient client, String service, CacheStore store, ValueCodec codec,
       CachePolicy defaultPolicy, Map<String, CachePolicy> policies, Clock clock, ScheduledExecutorService scheduler,
       Executor executor, Duration storeTimeout, Duration storeWriteTimeout, Duration leaseTtl, Duration leaseWait,
-      CacheEventListener listener, CacheInstrumentation instrumentation) {}
+      CacheEventListener listener, Set<CacheDirectives.Directive> acceptedDirectives, CacheInstrumentation instrumentation) {}
 
   private final Mode mode;
   private final NamekoRpcClient client;
@@ -48,6 +51,8 @@ public final class CachingInvoker {
   private final CacheInstrumentation instrumentation;
   private final KeyMemo memo = new KeyMemo(10_000);
   private final Executor executor;
+  private final Set<CacheDirectives.Directive> acceptedDirectives;
+  private final SafeListener events;
   private volatile boolean closed;
 
   public CachingInvoker(Settings s) {
@@ -60,7 +65,9 @@ public final class CachingInvoker {
     this.policies = Map.copyOf(s.policies());
     // The codec's id leads every key: a deploy whose codec or registrations changed reads no old entries.
     this.keyPrefix = s.codec().id() + ":";
+    this.acceptedDirectives = Set.copyOf(s.acceptedDirectives());
     SafeListener events = new SafeListener(s.listener());
+    this.events = events;
     this.store = new StoreAccess(service, s.store(), s.codec(), s.executor(), s.scheduler(), s.storeTimeout(),
         s.storeWriteTimeout(), events, s.clock());
     ServiceCall rpc = new ServiceCall(client, service, events);
@@ -129,8 +136,12 @@ public final class CachingInvoker {
     } catch (CodecException e) {
       return CompletableFuture.failedFuture(new CodecException("cannot call " + service + "." + method + ": " + e.getMessage(), e));
     }
-    CacheInstrumentation.Observed observed = instrumentation.start(service, method, mode);
-    CallRequest request = new CallRequest(method, args, kwargs, key, policy, context, observed);
+    CacheDirectives directives = directives(context);
+    if (!directives.isEmpty()) {
+      events.onCacheControl(service, method, directives);
+    }
+    CacheInstrumentation.Observed observed = instrumentation.start(service, method, mode, directives);
+    CallRequest request = new CallRequest(method, args, kwargs, key, policy, context, observed, directives);
     CompletableFuture<CachedReply> reply = mode == Mode.CACHED ? cached.call(request) : cacheFirst.call(request);
     if (observed != CacheInstrumentation.Observed.NONE) {
       reply.whenComplete(observed::stop);
@@ -149,8 +160,28 @@ public final class CachingInvoker {
       return key;
     }
     // The context the RPC will carry: the caller's, or the client's own outside a service method.
-    Map<String, Object> data = context != null ? context.data() : client.contextData();
+    Map<String, Object> data = contextData(context);
     return keyPrefix + CacheKeys.derive(service, method, args, kwargs, varyOn, data);
+  }
+
+  /** The cache control the call carries, as far as this proxy accepts it. */
+  private CacheDirectives directives(RpcContext context) {
+    if (acceptedDirectives.isEmpty()) {
+      return CacheDirectives.NONE;
+    }
+    Object value = context != null ? context.get(CacheDirectives.CONTEXT_KEY) : null;
+    if (value == null && (context == null || context.extendsClientData())) {
+      value = client.contextData().get(CacheDirectives.CONTEXT_KEY);
+    }
+    return value == null ? CacheDirectives.NONE : CacheDirectives.fromContextValue(value).onlyOf(acceptedDirectives);
+  }
+
+  /** The context data the RPC will carry: the caller's, or the client's own (plus what withData added) outside a service method. */
+  private Map<String, Object> contextData(RpcContext context) {
+    if (context == null) {
+      return client.contextData();
+    }
+    return context.extendsClientData() ? Headers.merge(client.contextData(), context.data()) : context.data();
   }
 
   /** Invalidates one entry (see {@link StoreAccess#invalidateKey}). */

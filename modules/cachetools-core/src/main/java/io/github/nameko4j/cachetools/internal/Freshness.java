@@ -111,10 +111,10 @@ final class Freshness {
   /** The instant until which an entry is fresh for this reader: its writer's deadline, or earlier by the reader's ttl. */
   static long freshUntil(Entry.Header header, CachePolicy reader) {
     Duration ttl = reader.ttl();
-    if (ttl == null || header.writtenAt() == Entry.UNKNOWN_TIME) {
-      return header.freshUntil();
+    if (ttl == null || reader.ttlFromReply() != null || header.writtenAt() == Entry.UNKNOWN_TIME) {
+      return header.freshUntil(); // a ttl from the reply: the writer's deadline is the reply's own
     }
-    long byReader = header.writtenAt() + ttl.toMillis();
+    long byReader = header.writtenAt() + ttl.toMillis() + reader.ttlJitter().toMillis();
     return Math.min(header.freshUntil(), byReader < header.writtenAt() ? Long.MAX_VALUE : byReader);
   }
 

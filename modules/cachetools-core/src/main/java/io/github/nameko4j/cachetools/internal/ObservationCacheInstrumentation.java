@@ -1,5 +1,6 @@
 package io.github.nameko4j.cachetools.internal;
 
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CachedReply;
 import io.github.nameko4j.cachetools.observation.CacheObservationContext;
 import io.github.nameko4j.cachetools.observation.CacheObservationContext.Outcome;
@@ -30,10 +31,11 @@ public final class ObservationCacheInstrumentation implements CacheInstrumentati
   }
 
   @Override
-  public Observed start(String service, String method, CachingInvoker.Mode mode) {
+  public Observed start(String service, String method, CachingInvoker.Mode mode, CacheDirectives directives) {
     // The context is built in the supplier: Micrometer calls it only when a handler will observe.
     Observation observation = Observation.createNotStarted(convention, DefaultCacheObservationConvention.INSTANCE,
-        () -> new CacheObservationContext(service, method, mode == CachingInvoker.Mode.CACHED ? "cached" : "cache_first"), registry);
+        () -> new CacheObservationContext(service, method, mode == CachingInvoker.Mode.CACHED ? "cached" : "cache_first",
+            directives.names()), registry);
     if (observation.isNoop()) {
       return Observed.NONE;
     }

@@ -1,5 +1,6 @@
 package io.github.nameko4j.cachetools.internal;
 
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CacheEventListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,6 +48,11 @@ final class SafeListener implements CacheEventListener {
   @Override
   public void onRefreshAhead(String service, String method) {
     guard(() -> delegate.onRefreshAhead(service, method));
+  }
+
+  @Override
+  public void onCacheControl(String service, String method, CacheDirectives directives) {
+    guard(() -> delegate.onCacheControl(service, method, directives));
   }
 
   @Override

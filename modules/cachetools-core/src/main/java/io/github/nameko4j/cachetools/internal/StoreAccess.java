@@ -1,6 +1,6 @@
 package io.github.nameko4j.cachetools.internal;
 
-import io.github.nameko4j.cachetools.CachePolicy;
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.CacheStoreException;
 import io.github.nameko4j.cachetools.ScopeStamps;
@@ -39,15 +39,15 @@ final class StoreAccess {
    * the caller's budget (slow, failing, or skipping itself), with the store's answer still to come
    * in {@code late} (completes with a hit or null, never exceptionally).
    */
-  record Hit(Object value, long freshUntil, long seen, List<String> tags, CompletableFuture<Hit> late) {
+  record Hit(Object value, long freshUntil, long writtenAt, long seen, List<String> tags, CompletableFuture<Hit> late) {
     private static final CompletableFuture<Hit> NOTHING = CompletableFuture.completedFuture(null);
 
-    Hit(Object value, long freshUntil, long seen, List<String> tags) {
-      this(value, freshUntil, seen, tags, null);
+    Hit(Object value, long freshUntil, long writtenAt, long seen, List<String> tags) {
+      this(value, freshUntil, writtenAt, seen, tags, null);
     }
 
     static Hit unknown(CompletableFuture<Hit> late) {
-      return new Hit(null, Long.MIN_VALUE, 0, List.of(), late);
+      return new Hit(null, Long.MIN_VALUE, Entry.UNKNOWN_TIME, 0, List.of(), late);
     }
 
     static Hit unknown() {
@@ -112,7 +112,7 @@ final class StoreAccess {
   /** A fresh reply this process got or found for the request's key in the last seconds, or null. */
   Hit recent(CallRequest r) {
     Hit hit = recent.get(r.key());
-    return fresh(hit) && !freshness.invalidated(r.key(), r.method(), hit.seen(), hit.tags()) ? hit : null;
+    return acceptable(r, hit) && !freshness.invalidated(r.key(), r.method(), hit.seen(), hit.tags()) ? hit : null;
   }
 
   /** The invalidation stamp a fetch starting now records (see {@link Freshness}). */
@@ -131,6 +131,37 @@ final class StoreAccess {
 
   boolean fresh(Hit hit) {
     return hit != null && clock.millis() < hit.freshUntil();
+  }
+
+  /**
+   * True if {@code hit} may answer the request: fresh, or past its ttl by no more than the call's
+   * {@code max-stale}; and, with {@code max-age}, written at most that long ago.
+   */
+  boolean acceptable(CallRequest r, Hit hit) {
+    CacheDirectives d = r.directives();
+    if (d.isEmpty()) {
+      return fresh(hit);
+    }
+    if (hit == null || !hit.known() || d.isNoCache()) {
+      return false;
+    }
+    long now = clock.millis();
+    if (d.maxAge() != null && (hit.writtenAt() == Entry.UNKNOWN_TIME || now - hit.writtenAt() > d.maxAge().toMillis())) {
+      return false;
+    }
+    if (now < hit.freshUntil()) {
+      return true;
+    }
+    return d.maxStale() != null && now - hit.freshUntil() <= d.maxStale().toMillis();
+  }
+
+  /** True if {@code hit} may answer a failing call (CachedRpcProxy): any entry, unless the call's max-age refuses it. */
+  boolean acceptableForFallback(CallRequest r, Hit hit) {
+    if (!present(hit)) {
+      return false;
+    }
+    Duration maxAge = r.directives().maxAge();
+    return maxAge == null || (hit.writtenAt() != Entry.UNKNOWN_TIME && clock.millis() - hit.writtenAt() <= maxAge.toMillis());
   }
 
   /**
@@ -257,7 +288,8 @@ final class StoreAccess {
       if (freshness.invalidated(r.key(), r.method(), header.seen(), header.tags())) {
         return null;
       }
-      return new Hit(codec.decode(Entry.payload(bytes)), Freshness.freshUntil(header, r.policy()), header.seen(), header.tags());
+      return new Hit(codec.decode(Entry.payload(bytes)), Freshness.freshUntil(header, r.policy()), header.writtenAt(),
+          header.seen(), header.tags());
     } catch (Throwable e) { // CodecException, a bug in a user codec, or an Error from hostile bytes
       log.warn("dropping undecodable cache entry {} ({} bytes): {}", r.key(), bytes.length, e.toString());
       events.onStoreError(service, "decode", e);
@@ -274,6 +306,9 @@ final class StoreAccess {
    * completes (never exceptionally) once the store has it, failed, timed out or was skipped.
    */
   CompletableFuture<Void> saveInBackground(CallRequest r, Object value, long seen) {
+    if (r.directives().isNoStore()) {
+      return CompletableFuture.completedFuture(null); // the caller said: do not store this reply
+    }
     String key = r.key();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long replyAt = clock.millis(); // ttls run from when the reply came, not from when it is stored
@@ -307,6 +342,9 @@ final class StoreAccess {
    * failed, or took longer than the write timeout. Call it off I/O threads: encoding is work.
    */
   CompletableFuture<Void> save(CallRequest r, Object value, long seen) {
+    if (r.directives().isNoStore()) {
+      return CompletableFuture.completedFuture(null); // the caller said: do not store this reply
+    }
     CompletableFuture<Void> done = new CompletableFuture<>();
     writes.add(done);
     try {
@@ -328,20 +366,23 @@ final class StoreAccess {
   private CompletableFuture<Void> save(CallRequest r, Object value, long seen, long replyAt) {
     String key = r.key();
     String method = r.method();
-    CachePolicy policy = r.policy();
-    Duration ttl = policy.ttl();
-    long freshUntil = ttl == null ? Entry.NO_DEADLINE : replyAt + ttl.toMillis();
+    EntryLife life;
     byte[] entry;
     try {
+      life = EntryLife.of(r.policy(), value);
+      if (!life.cached()) {
+        return CompletableFuture.completedFuture(null); // the reply said: do not cache me
+      }
+      long freshUntil = life.fresh() == null ? Entry.NO_DEADLINE : replyAt + life.fresh().toMillis();
       List<String> tags = tagsOf(r, value);
       entry = Entry.wrap(freshUntil, replyAt, seen, tags, codec.encode(value));
-    } catch (RuntimeException | StackOverflowError e) { // CodecException, bad tags, or a bug in user code
+    } catch (RuntimeException | StackOverflowError e) { // CodecException, bad tags or ttl, or a bug in user code
       log.warn("reply of {}.{} returned uncached: {}", service, method, e.getMessage());
       return CompletableFuture.completedFuture(null);
     }
     // The store counts its expiry from when it gets the entry: give it what is left of the
     // entry's life, read as late as possible (after encoding, which takes time).
-    Duration storeTtl = policy.storeTtl();
+    Duration storeTtl = life.kept();
     if (storeTtl != null) {
       long left = storeTtl.toMillis() - Math.max(0, clock.millis() - replyAt);
       if (left <= 0) {
@@ -377,13 +418,18 @@ final class StoreAccess {
   /** A hit to remember for a reply fetched having seen {@code seen} (tags as the entry will carry them). */
   Hit fetched(CallRequest r, Object value, long seen) {
     List<String> tags;
+    EntryLife life;
     try {
+      life = EntryLife.of(r.policy(), value);
       tags = tagsOf(r, value);
     } catch (RuntimeException e) {
       return null; // not cached, not remembered
     }
-    Duration ttl = r.policy().ttl();
-    return new Hit(value, ttl == null ? Entry.NO_DEADLINE : clock.millis() + ttl.toMillis(), seen, tags);
+    if (!life.cached() || r.directives().isNoStore()) {
+      return null;
+    }
+    long now = clock.millis();
+    return new Hit(value, life.fresh() == null ? Entry.NO_DEADLINE : now + life.fresh().toMillis(), now, seen, tags);
   }
 
   /** True if {@code owner} now holds the lease, or if the store could not say (never blocks a call). */

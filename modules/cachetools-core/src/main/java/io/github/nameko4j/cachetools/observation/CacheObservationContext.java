@@ -31,6 +31,7 @@ public final class CacheObservationContext extends Observation.Context {
   private final String service;
   private final String method;
   private final String mode;
+  private final String cacheControl;
   private volatile Outcome outcome;
   private volatile String fallbackReason = "none";
 
@@ -40,9 +41,26 @@ public final class CacheObservationContext extends Observation.Context {
    * @param mode {@code cached} (CachedRpcProxy) or {@code cache_first} (CacheFirstRpcProxy)
    */
   public CacheObservationContext(String service, String method, String mode) {
+    this(service, method, mode, "none");
+  }
+
+  /**
+   * @param service the service called
+   * @param method the method called
+   * @param mode {@code cached} or {@code cache_first}
+   * @param cacheControl the names of the cache control directives the call carried and the proxy
+   *     applied, e.g. {@code no-cache}, {@code max-age,max-stale}; {@code none}
+   */
+  public CacheObservationContext(String service, String method, String mode, String cacheControl) {
     this.service = service;
     this.method = method;
     this.mode = mode;
+    this.cacheControl = cacheControl;
+  }
+
+  /** @return the cache control directives applied, by name ({@code no-cache,max-age}), or {@code none} */
+  public String cacheControl() {
+    return cacheControl;
   }
 
   /** @return the service called */

@@ -7,7 +7,9 @@ import io.micrometer.common.KeyValues;
  * low-cardinality tags {@code nameko.service}, {@code nameko.method}, {@code nameko.cache.mode}
  * ({@code cached}, {@code cache_first}), {@code nameko.cache.outcome} ({@code hit}, {@code miss},
  * {@code service}, {@code fallback}, {@code error}) and {@code nameko.cache.fallback.reason}
- * ({@code timeout}, {@code remote_error}, {@code transport}, {@code other}, {@code none}). The rpc
+ * ({@code timeout}, {@code remote_error}, {@code transport}, {@code other}, {@code none}) and
+ * {@code nameko.cache.control} (the cache control directives applied: {@code none}, {@code
+ * no-cache}, {@code max-age,max-stale}...). The rpc
  * call the proxy makes, if any, is its child. Extend it to add tags.
  */
 public class DefaultCacheObservationConvention implements CacheObservationConvention {
@@ -35,6 +37,7 @@ public class DefaultCacheObservationConvention implements CacheObservationConven
         "nameko.method", context.method(),
         "nameko.cache.mode", context.mode(),
         "nameko.cache.outcome", outcome == null ? "unknown" : outcome.tag(),
-        "nameko.cache.fallback.reason", context.fallbackReason());
+        "nameko.cache.fallback.reason", context.fallbackReason(),
+        "nameko.cache.control", context.cacheControl());
   }
 }

@@ -3,6 +3,7 @@ package io.github.nameko4j.cachetools.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.github.nameko4j.cachetools.CacheDirectives;
 import io.github.nameko4j.cachetools.CachePolicy;
 import io.github.nameko4j.cachetools.CacheStore;
 import io.github.nameko4j.cachetools.KryoValueCodec;
@@ -64,7 +65,8 @@ class BackgroundSavesTest {
     SlowStore store = new SlowStore();
     StoreAccess access = new StoreAccess("svc", store, codec, executor, scheduler, Duration.ofSeconds(5),
         Duration.ofSeconds(5), new SafeListener(null), Clock.systemUTC());
-    CallRequest r = new CallRequest("m", List.of(), Map.of(), "k", CachePolicy.ofDefaults(), null, CacheInstrumentation.Observed.NONE);
+    CallRequest r = new CallRequest("m", List.of(), Map.of(), "k", CachePolicy.ofDefaults(), null, CacheInstrumentation.Observed.NONE,
+        CacheDirectives.NONE);
     CompletableFuture<Void> first = access.saveInBackground(r, "reply 1", access.seenNow());
     await().atMost(Duration.ofSeconds(10)).until(() -> store.puts.size() == 1); // the first write is under way
     access.saveInBackground(r, "reply 2", access.seenNow());

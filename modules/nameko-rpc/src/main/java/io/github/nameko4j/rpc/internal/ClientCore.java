@@ -149,10 +149,11 @@ public final class ClientCore implements AutoCloseable {
   }
 
   private Map<String, Object> headersFor(RpcContext context) {
-    if (context != null) {
+    if (context != null && !context.extendsClientData()) {
       return Headers.fromContext(context.data(), context.callIdStack());
     }
-    return Headers.fromContext(contextData, List.of(callerName + ".call." + Ids.uuid()));
+    return Headers.fromContext(context == null ? contextData : Headers.merge(contextData, context.data()),
+        List.of(callerName + ".call." + Ids.uuid()));
   }
 
   /** One request in flight. */

@@ -41,6 +41,13 @@ public final class Headers {
    *
    * @throws CodecException a value AMQP headers cannot carry (see {@link #check})
    */
+  /** {@code base} with {@code added} over it. */
+  public static Map<String, Object> merge(Map<String, Object> base, Map<String, Object> added) {
+    Map<String, Object> merged = new LinkedHashMap<>(base);
+    merged.putAll(added);
+    return merged;
+  }
+
   public static Map<String, Object> fromContext(Map<String, Object> context, List<String> callIdStack) {
     Map<String, Object> headers = new HashMap<>(context.size() * 2 + 2);
     for (Map.Entry<String, Object> e : context.entrySet()) {

@@ -71,6 +71,12 @@ final class PolicyResolver {
       if (p.getStaleWindow() != null) {
         b.staleWindow(p.getStaleWindow());
       }
+      if (p.getTtlJitter() != null) {
+        b.ttlJitter(p.getTtlJitter());
+      }
+      if (p.getTtlFromField() != null) {
+        b.ttlFromField(p.getTtlFromField());
+      }
       if (p.getFailoverTimeout() != null) {
         b.failoverTimeout(p.getFailoverTimeout());
       }
