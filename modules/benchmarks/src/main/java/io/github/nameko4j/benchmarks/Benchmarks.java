@@ -141,6 +141,7 @@ public final class Benchmarks {
       sections.put("11", () -> self.rows.addAll(new BurstRows(self.amqp, self.redisUri, self.runId).measure()));
       sections.put("12", () -> self.rows.addAll(new InvalidationRows(full, self.amqp, self.redisUri, self.runId).measure()));
       sections.put("13", () -> self.rows.addAll(new BrokerRows(full, self.amqp, self.runId).measure()));
+      sections.put("14", () -> self.rows.addAll(new CompressionRows(full, self.amqp, self.redisUri, self.runId).measure()));
       for (Map.Entry<String, Section> section : sections.entrySet()) {
         if (only.isEmpty() || only.contains(section.getKey())) {
           try {
