@@ -141,4 +141,27 @@ class ProxyApiIT extends WithBackend {
     clock.advance(Duration.ofMinutes(2)); // past 2m + 5m: expired
     assertThatThrownBy(() -> typed.echo("p")).isInstanceOf(RemoteServiceException.class);
   }
+
+  @RpcService("placeholder")
+  interface PricesWithMaxAge {
+    @Caching(ttl = "1m", ttlFromField = "max_age", ttlJitter = "1s")
+    Map<String, Object> echo(Map<String, Object> x);
+  }
+
+  @Test
+  void aTypedInterfaceTakesItsTtlFromTheReplyByAnnotation() {
+    ManualClock clock = new ManualClock();
+    PricesWithMaxAge typed = CacheFirstRpcProxy.builder(client).service(backend.name).clock(clock)
+        .store(InMemoryCacheStore.builder().clock(clock).build()).build(PricesWithMaxAge.class);
+    int before = backend.calls("echo");
+    Map<String, Object> tenMinutes = Map.of("price", 1, "max_age", 600);
+    assertThat(typed.echo(tenMinutes)).isEqualTo(tenMinutes);
+    clock.advance(Duration.ofMinutes(5)); // past the annotation's 1m ttl, within the reply's 10 min
+    assertThat(typed.echo(tenMinutes)).isEqualTo(tenMinutes);
+    assertThat(backend.calls("echo")).isEqualTo(before + 1);
+    Map<String, Object> never = Map.of("price", 2, "max_age", 0);
+    typed.echo(never);
+    typed.echo(never);
+    assertThat(backend.calls("echo")).isEqualTo(before + 3); // "max_age": 0 is never cached
+  }
 }
