@@ -34,13 +34,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * A CI guard against performance regressions that a noisy machine cannot fool: two benchmark rows,
  * each measured beside its baseline in the same run (alternating rounds), compared as ratios to the
- * worst run BENCHMARKS.md records for that row. It fails only when a ratio is 1.5 times worse than
- * that in each of three attempts: the executor regression of issue 30 (a Redis hit at 3x a bare
- * GET against a recorded ~1x) fails it; a loaded machine, which slows both sides alike, does not.
+ * worst run BENCHMARKS.md records for that row. It fails only when a ratio is twice the recorded
+ * one in each of three attempts: the executor regression of issue 30 (a Redis hit at 3x a bare
+ * GET against a recorded ~1.1x; 6-19x with two common-pool hand-offs) fails it; a loaded machine
+ * does not. Why twice, not 1.5 times: the guard runs on CI's JDK (17) in a test JVM with one core
+ * busy elsewhere, where these rows, recorded at 1.07-1.14 on Java 25, measured 1.1-1.8.
  */
 @ExtendWith(TestServicesExtension.class)
 class PerformanceGuardIT {
-  private static final double TOLERANCE = 1.5;
+  private static final double TOLERANCE = 2.0;
   private static final int ATTEMPTS = 3;
 
   /** The echo service of the round-trip row. */
@@ -73,11 +75,15 @@ class PerformanceGuardIT {
   }
 
   /** Up to three attempts at a ratio within the bound; every attempt's ratio in the message. */
-  private static void guard(String id, RatioProbe probe) throws Exception {
+  private static void guard(String id, Call ours, Call base, int calls) throws Exception {
     double bound = TOLERANCE * worstRecorded(id);
+    // As long as the benchmark warms up (4 s each): the proxy's path has more for C2 to compile
+    // than a bare GET, and a cold one measured 1.3-1.5x where a warm one measures 1.1x.
+    SideBySide.warmUp(ours, 4);
+    SideBySide.warmUp(base, 4);
     List<Double> ratios = new ArrayList<>();
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-      double ratio = probe.ratio();
+      double ratio = p50Ratio(ours, base, calls);
       ratios.add(ratio);
       System.out.printf("[guard] row %s: p50 ratio %.2f (bound %.2f = %.1f x the worst recorded)%n", id, ratio, bound, TOLERANCE);
       if (ratio <= bound) {
@@ -86,17 +92,15 @@ class PerformanceGuardIT {
     }
     throw new AssertionError("row " + id + ": p50 ratio " + ratios.stream().map(r -> String.format("%.2f", r)).toList()
         + " in " + ATTEMPTS + " attempts, all over " + String.format("%.2f", bound)
-        + " (1.5 x the worst BENCHMARKS.md records): a regression, or rerun the benchmarks if it is intended");
+        + " (" + TOLERANCE + " x the worst BENCHMARKS.md records): a regression, or rerun the benchmarks if it is intended");
   }
 
-  private interface RatioProbe {
-    double ratio() throws Exception;
-  }
-
+  /**
+   * Ten short rounds of each, alternating: a burst of other work on the machine lands on both
+   * sides rather than on one (five rounds measured 1.57 once for row 1a on a loaded run).
+   */
   private static double p50Ratio(Call ours, Call base, int calls) throws Exception {
-    SideBySide.warmUp(ours, 1);
-    SideBySide.warmUp(base, 1);
-    Latencies[] l = SideBySide.alternate(5, ours, base, calls / 5);
+    Latencies[] l = SideBySide.alternate(10, ours, base, calls / 10);
     return l[0].percentileMillis(50) / l[1].percentileMillis(50);
   }
 
@@ -115,7 +119,7 @@ class PerformanceGuardIT {
       proxy.call("echo", args, Map.of());
       byte[] rawKey = ("guard-raw-" + id).getBytes(StandardCharsets.UTF_8);
       conn.sync().set(rawKey, new byte[48]);
-      guard("0d", () -> p50Ratio(i -> proxy.call("echo", args, Map.of()), i -> conn.sync().get(rawKey), 1000));
+      guard("0d", i -> proxy.call("echo", args, Map.of()), i -> conn.sync().get(rawKey), 1000);
       proxy.invalidateAll().join();
       conn.sync().del(rawKey);
     } finally {
@@ -135,7 +139,7 @@ class PerformanceGuardIT {
         RawEchoServer rawServer = new RawEchoServer(services.amqpUri(), rawQueue, 8, false, RawEchoServer.HELLO);
         RawEchoClient rawClient = new RawEchoClient(services.amqpUri(), rawQueue, false)) {
       byte[] request = "{\"args\":[\"hello\"],\"kwargs\":{}}".getBytes(StandardCharsets.UTF_8);
-      guard("1a", () -> p50Ratio(i -> client.call(service, "echo", "hello"), i -> rawClient.call(request), 600));
+      guard("1a", i -> client.call(service, "echo", "hello"), i -> rawClient.call(request), 1000);
     } finally {
       Queues.deleteServiceQueues(services.amqpUri(), service);
       Queues.delete(services.amqpUri(), rawQueue);
