@@ -142,7 +142,10 @@ class FaultsUnderLoadIT {
     AtomicReference<String> phase = new AtomicReference<>("before");
     try (RedisServerProcess redis = RedisServerProcess.start();
         NamekoRpcServer server = NamekoRpcServer.builder().uri(amqp).service(target.name, target).maxWorkers(16).start();
-        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(3)).build();
+        // Broker and service stay up here: the call timeout only bounds a hang. 3 s was crossed once
+        // on a loaded CI run, by all 8 callers at once after Redis came back, while the cache still
+        // answered the warm ones at the 500 ms failover: the shared broker stalled, not Redis.
+        NamekoRpcClient client = NamekoRpcClient.builder().uri(amqp).callTimeout(Duration.ofSeconds(8)).build();
         RedisCacheStore store = RedisCacheStore.builder("kill").uri(redis.uri()).openCircuitDuration(Duration.ofMillis(500)).build()) {
       CachedRpcProxy proxy = CachedRpcProxy.builder(client).service(target.name).store(store)
           .defaultPolicy(CachePolicy.custom().failoverTimeout(Duration.ofMillis(500)).build()).build();
@@ -161,7 +164,7 @@ class FaultsUnderLoadIT {
         f.get();
       }
       System.out.println("[FaultsUnderLoadIT] redis killed: " + tally + ", store failures " + store.failures() + ", skipped " + store.skipped());
-      assertThat(tally.counts.keySet()).noneMatch(k -> k.contains("error"));
+      assertThat(tally.counts.keySet()).as("%s", tally).noneMatch(k -> k.contains("error"));
       assertThat(tally.count("down warm", "service") + tally.count("down cold", "service")).isPositive();
       assertThat(tally.worst("down warm")).isLessThan(NO_HANG_MILLIS);
       assertThat(tally.worst("down cold")).isLessThan(NO_HANG_MILLIS);
